@@ -1,0 +1,140 @@
+"""Loaders for the shared public intent datasets (CLINC150 and BANKING77).
+
+The datasets live outside the repository, in ``<repo>/../shared/datasets`` by
+default; set the ``PICO_DATASETS`` environment variable to point elsewhere. They
+are read in place and never copied into the repository (see each folder's
+``README.md`` for source and license).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["SHARED_DATASETS", "load_clinc150", "load_banking77", "datasets_available"]
+
+#: Default folder that holds ``clinc150/`` and ``banking77/``: ``$PICO_DATASETS`` if
+#: set, else ``shared/datasets`` next to the repository.
+SHARED_DATASETS = Path(
+    os.environ.get("PICO_DATASETS")
+    or Path(__file__).resolve().parents[2] / "shared" / "datasets"
+)
+
+_SPLITS = {
+    "clinc150": ("train", "valid", "test"),
+    "banking77": ("train", "test"),
+}
+
+
+def _root(root: str | os.PathLike[str] | None) -> Path:
+    if root is not None:
+        return Path(root)
+    env = os.environ.get("PICO_DATASETS")
+    return Path(env) if env else SHARED_DATASETS
+
+
+def _folder(name: str, root: str | os.PathLike[str] | None) -> Path:
+    if name not in _SPLITS:
+        raise ValueError(
+            f"The 'name' parameter must be one of {sorted(_SPLITS)}. Got {name!r} instead."
+        )
+    return _root(root) / name
+
+
+def _csv(name: str, split: str, root: str | os.PathLike[str] | None) -> Path:
+    if split not in _SPLITS[name]:
+        raise ValueError(
+            f"The 'split' parameter of load_{name} must be one of {list(_SPLITS[name])}. "
+            f"Got {split!r} instead."
+        )
+    folder = _folder(name, root)
+    path = folder / f"{split}.csv"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{name} not found: looked for {path}. Pass root=... or set the PICO_DATASETS "
+            f"environment variable to the folder that holds '{name}/'."
+        )
+    return path
+
+
+def _read(path: Path) -> pd.DataFrame:
+    # keep_default_na=False: utterances such as "null" or "NA" must stay text.
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def load_clinc150(
+    split: str = "train", *, root: str | os.PathLike[str] | None = None
+) -> pd.DataFrame:
+    """Load one split of CLINC150 (in-scope intents only).
+
+    Parameters
+    ----------
+    split : {"train", "valid", "test"}, default "train"
+        Which split to read.
+    root : path, optional
+        Folder that holds ``clinc150/``. Defaults to ``$PICO_DATASETS`` or
+        :data:`SHARED_DATASETS`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``text``, ``label`` (one of 150 intents) and ``domain`` (one of
+        10 domains, from ``domains.csv``), in file order.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the dataset folder or the split file is missing.
+    """
+    path = _csv("clinc150", split, root)
+    frame = _read(path)
+    domains_path = path.parent / "domains.csv"
+    if not domains_path.is_file():
+        raise FileNotFoundError(
+            f"clinc150 domains not found: looked for {domains_path}. Pass root=... or set the "
+            f"PICO_DATASETS environment variable to the folder that holds 'clinc150/'."
+        )
+    domains = _read(domains_path).set_index("intent")["domain"]
+    frame["domain"] = frame["label"].map(domains)
+    missing = frame.loc[frame["domain"].isna(), "label"].unique()
+    if missing.size:
+        raise ValueError(f"{domains_path} has no domain for the labels {sorted(missing)[:5]}.")
+    return frame[["text", "label", "domain"]]
+
+
+def load_banking77(
+    split: str = "train", *, root: str | os.PathLike[str] | None = None
+) -> pd.DataFrame:
+    """Load one split of BANKING77.
+
+    Parameters
+    ----------
+    split : {"train", "test"}, default "train"
+        Which split to read (BANKING77 has no validation split).
+    root : path, optional
+        Folder that holds ``banking77/``. Defaults to ``$PICO_DATASETS`` or
+        :data:`SHARED_DATASETS`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``text`` and ``label`` (one of 77 intents), in file order.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the dataset folder or the split file is missing.
+    """
+    return _read(_csv("banking77", split, root))[["text", "label"]]
+
+
+def datasets_available(name: str, root: str | os.PathLike[str] | None = None) -> bool:
+    """Whether the shared dataset ``name`` ("clinc150" or "banking77") can be loaded.
+
+    True when every split file of the dataset exists under ``root`` (default:
+    ``$PICO_DATASETS`` or :data:`SHARED_DATASETS`).
+    """
+    folder = _folder(name, root)
+    return all((folder / f"{split}.csv").is_file() for split in _SPLITS[name])

@@ -1,0 +1,26 @@
+"""Benchmark helpers: seeded label-noise injection for known-noise experiments.
+
+See :mod:`pico.benchmarking.noise` for the noise models.
+"""
+
+from __future__ import annotations
+
+from pico.benchmarking.noise import (
+    confusable_noise,
+    generic_specific_noise,
+    imbalanced_subsample,
+    noise_rate,
+    sibling_pairs,
+    uniform_noise,
+    within_group_noise,
+)
+
+__all__ = [
+    "uniform_noise",
+    "within_group_noise",
+    "confusable_noise",
+    "generic_specific_noise",
+    "sibling_pairs",
+    "imbalanced_subsample",
+    "noise_rate",
+]
