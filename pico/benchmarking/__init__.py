@@ -15,7 +15,10 @@ from pico.benchmarking.noise import (
     within_group_noise,
 )
 
+from .synthetic import make_blobs_with_noise
+
 __all__ = [
+    "make_blobs_with_noise",
     "uniform_noise",
     "within_group_noise",
     "confusable_noise",

@@ -1,0 +1,296 @@
+"""The Python API: :func:`clean` and the scikit-learn-style :class:`Cleaner`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from .corrector import IterativeCorrector
+from .exceptions import InvalidInputError
+from .featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
+from .report import build_summary
+
+__all__ = ["CleanResult", "clean", "Cleaner", "missing_labels", "text_groups"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean` returns; every array has one entry per input row, in order.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (N,)
+        Corrected labels; skipped rows (no given label) keep their given value.
+    confidence : ndarray of shape (N,)
+        Posterior probability of ``labels`` (NaN for skipped rows).
+    status : ndarray of shape (N,)
+        ``kept``, ``relabeled``, ``review`` or ``skipped``.
+    suggested : ndarray of shape (N,)
+        Most probable label under the final posterior (None for skipped rows); for
+        ``review`` rows this is the label a person may want to consider.
+    history : ndarray of shape (N, T + 1)
+        Label of each row before the first iteration (the given label) and after each
+        iteration (None for skipped rows).
+    summary : dict
+        Counts, per-class changes, confused pairs, duplicates, options and timings.
+    """
+
+    labels: np.ndarray
+    confidence: np.ndarray
+    status: np.ndarray
+    suggested: np.ndarray
+    history: np.ndarray
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> np.ndarray:
+        """Boolean mask of the rows whose label was changed."""
+        return self.status == "relabeled"  # type: ignore[no-any-return]
+
+
+def missing_labels(labels: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Mask of labels that are missing: None, NaN, or empty/whitespace strings.
+
+    Examples
+    --------
+    >>> missing_labels(["a", "", None, float("nan"), " ", 0]).tolist()
+    [False, True, True, True, True, False]
+    """
+
+    def missing(v: Any) -> bool:
+        if v is None:
+            return True
+        if isinstance(v, (float, np.floating)):
+            return bool(np.isnan(v))
+        if isinstance(v, str):
+            return not v.strip()
+        return False
+
+    return np.fromiter((missing(v) for v in labels), dtype=bool, count=len(labels))
+
+
+def text_groups(texts: Sequence[str]) -> np.ndarray:
+    """Group id per text: texts equal up to case and whitespace share an id.
+
+    Examples
+    --------
+    >>> text_groups(["Hi there", "hi  there ", "bye"]).tolist()
+    [0, 0, 1]
+    """
+    keys: dict[str, int] = {}
+    out = np.empty(len(texts), dtype=np.int64)
+    for i, t in enumerate(texts):
+        out[i] = keys.setdefault(" ".join(str(t).casefold().split()), len(keys))
+    return out
+
+
+def _is_texts(data: Any) -> bool:
+    if sp.issparse(data):
+        return False
+    if isinstance(data, np.ndarray):
+        return data.ndim == 1 and data.dtype.kind in "OUS"
+    if hasattr(data, "ndim") and getattr(data, "ndim", 2) == 1 and hasattr(data, "tolist"):
+        return all(isinstance(v, str) for v in data.tolist()[:100])
+    return isinstance(data, (list, tuple)) and len(data) > 0 and isinstance(data[0], str)
+
+
+def clean(
+    data: Any,
+    labels: Sequence[Any] | np.ndarray,
+    *,
+    checker: Any = None,
+    featurizer: Any = None,
+    n_branches: int = 4,
+    n_folds: int = 5,
+    n_iterations: int = 3,
+    relabel_threshold: float = 0.6,
+    review_threshold: float = 0.5,
+    top_k: int = 20,
+    n_jobs: int = 1,
+    random_state: int | None = 0,
+    merge_duplicates: bool = True,
+    progress: Callable[[str, dict[str, Any]], None] | None = None,
+) -> CleanResult:
+    """Find and correct wrong labels.
+
+    Parameters
+    ----------
+    data : sequence of str, or array-like / sparse matrix of shape (N, D)
+        Texts (featurized once with word and character TF-IDF) or numeric features
+        (standardised).
+    labels : sequence of shape (N,)
+        Given labels. Missing ones (None, NaN, empty) are skipped: they keep their
+        value, take no part in training and get status ``skipped``.
+    checker : estimator with fit/predict_proba, optional
+        Model trained on every split. Default: :class:`~pico.checkers.SoftmaxRegression`.
+    featurizer : transformer, optional
+        Replaces the default featurizer (``fit_transform(data)`` is called once).
+    n_branches, n_folds, n_iterations : int
+        R random splits of F folds, for at most T iterations.
+    relabel_threshold : float, default=0.6
+        Posterior needed to change a label.
+    review_threshold : float, default=0.5
+        Kept rows whose label's posterior is lower are marked ``review``.
+    top_k : int, default=20
+        Probabilities kept per row and checker.
+    n_jobs : int, default=1
+        Local worker processes (-1: all cores).
+    random_state : int or None, default=0
+        Seed; the same seed gives the same result.
+    merge_duplicates : bool, default=True
+        Texts equal up to case and whitespace share folds and one decision.
+    progress : callable, optional
+        ``progress(event, info)`` on each finished checker and iteration.
+
+    Returns
+    -------
+    CleanResult
+
+    Examples
+    --------
+    >>> texts = ["book a flight to paris", "book a flight to rome", "flight to berlin please",
+    ...          "play some jazz", "play rock music", "put on some jazz music"] * 5
+    >>> labels = ["travel", "travel", "travel", "music", "music", "music"] * 5
+    >>> labels[2] = "music"  # a planted mistake
+    >>> result = clean(texts, labels, n_branches=2, n_iterations=2, merge_duplicates=False)
+    >>> str(result.labels[2]), str(result.status[2])
+    ('travel', 'relabeled')
+    """
+    t0 = time.perf_counter()
+    labels_arr = np.asarray(labels, dtype=object) if not isinstance(labels, np.ndarray) else labels
+    n = len(labels_arr)
+    if n == 0:
+        raise InvalidInputError("no rows to clean: labels is empty")
+    n_data = data.shape[0] if hasattr(data, "shape") else len(data)
+    if n_data != n:
+        raise InvalidInputError(f"data has {n_data} rows but labels has {n}; they must match")
+    skipped = missing_labels(labels_arr)
+    keep = np.flatnonzero(~skipped)
+    texts = _is_texts(data)
+    if featurizer is None:
+        featurizer = TfidfFeaturizer() if texts else NumericFeaturizer()
+    if texts:
+        data_list = [str(t) for t in (data.tolist() if hasattr(data, "tolist") else data)]
+        X = featurizer.fit_transform(data_list)
+        groups = text_groups(data_list) if merge_duplicates else None
+    else:
+        X = featurizer.fit_transform(data)
+        groups = None
+    if hasattr(X, "tocsr"):
+        X = X.tocsr()
+    t_feat = time.perf_counter() - t0
+    given = labels_arr[keep]
+    n_classes = len(set(given.tolist()))
+    if n_classes < 2:
+        raise InvalidInputError(
+            f"need at least 2 classes among the labeled rows; found {n_classes}. "
+            "Check the label column."
+        )
+    corr = IterativeCorrector(
+        checker,
+        n_branches=n_branches,
+        n_folds=n_folds,
+        n_iterations=n_iterations,
+        relabel_threshold=relabel_threshold,
+        review_threshold=review_threshold,
+        top_k=top_k,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        progress=progress,
+    )
+    sub_groups = groups[keep] if groups is not None else None
+    corr.fit(X[keep], given, groups=sub_groups)
+    t_corr = time.perf_counter() - t0 - t_feat
+
+    out_labels = labels_arr.copy()
+    out_labels[keep] = corr.labels_
+    confidence = np.full(n, np.nan)
+    confidence[keep] = corr.confidence_
+    status = np.full(n, "skipped", dtype=object)
+    status[keep] = corr.status_
+    suggested = np.full(n, None, dtype=object)
+    suggested[keep] = corr.suggested_
+    history = np.full((n, corr.history_.shape[1]), None, dtype=object)
+    history[keep] = corr.classes_[corr.history_]
+    options = {
+        "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
+        "featurizer": type(featurizer).__name__,
+        "n_branches": n_branches,
+        "n_folds": n_folds,
+        "n_iterations": n_iterations,
+        "relabel_threshold": relabel_threshold,
+        "review_threshold": review_threshold,
+        "top_k": top_k,
+        "n_jobs": n_jobs,
+        "random_state": random_state,
+        "merge_duplicates": merge_duplicates,
+    }
+    summary = build_summary(
+        given=labels_arr,
+        labels=out_labels,
+        status=status,
+        corrector=corr,
+        keep=keep,
+        groups=sub_groups,
+        options=options,
+        timings={
+            "featurize_seconds": round(t_feat, 3),
+            "correct_seconds": round(t_corr, 3),
+            "total_seconds": round(time.perf_counter() - t0, 3),
+        },
+        n_features=int(X.shape[1]),
+    )
+    return CleanResult(out_labels, confidence, status, suggested, history, summary)
+
+
+class Cleaner:
+    """scikit-learn-style label cleaner for training scripts.
+
+    Takes the options of :func:`clean`. ``fit(X, y)`` sets ``labels_``,
+    ``confidence_``, ``status_`` and ``result_``; ``fit_resample(X, y)`` returns
+    ``(X, corrected_y)`` for use before training a model.
+
+    Examples
+    --------
+    >>> from pico.benchmarking import make_blobs_with_noise
+    >>> X, y_true, y_noisy = make_blobs_with_noise(300, 3, rate=0.1, random_state=1)
+    >>> cleaner = Cleaner(n_branches=2, n_iterations=2)
+    >>> _, y_clean = cleaner.fit_resample(X, y_noisy)
+    >>> bool((y_clean == y_true).mean() > (y_noisy == y_true).mean())
+    True
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Options passed to :func:`clean`."""
+        return dict(self.options)
+
+    def set_params(self, **params: Any) -> "Cleaner":
+        """Update options."""
+        self.options.update(params)
+        return self
+
+    def fit(self, X: Any, y: Any) -> "Cleaner":
+        """Clean the labels ``y`` of ``X``."""
+        self.result_ = clean(X, y, **self.options)
+        labels = self.result_.labels
+        if isinstance(y, np.ndarray) and y.dtype != object:
+            labels = labels.astype(y.dtype)
+        self.labels_ = labels
+        self.confidence_ = self.result_.confidence
+        self.status_ = self.result_.status
+        return self
+
+    def fit_resample(self, X: Any, y: Any) -> tuple[Any, np.ndarray]:
+        """Clean and return ``(X, corrected labels)``."""
+        self.fit(X, y)
+        return X, self.labels_

@@ -1,0 +1,256 @@
+"""The ``pico`` command line: a thin layer over :mod:`pico.api`.
+
+Heavy libraries (scikit-learn, pandas) are imported inside the commands, so
+``pico --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .exceptions import PicoError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+#: Columns pico adds to the output.
+OUTPUT_COLUMNS = ("pico_label", "pico_confidence", "pico_status")
+
+
+class PicoClickError(click.ClickException):
+    """A pico error shown as one line, with exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="pico")
+def cli() -> None:
+    """PICO finds and fixes wrong labels in labeled datasets."""
+
+
+def _default_output(path: Path, fmt: str) -> Path:
+    ext = {"csv": ".csv", "tsv": ".tsv", "jsonl": ".jsonl", "parquet": ".parquet"}[fmt]
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    return path.with_name(f"{stem}.cleaned{ext}")
+
+
+def _default_run_dir(path: Path) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    return Path("pico-runs") / f"{stem}-{stamp}"
+
+
+@cli.command("clean")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--text-column", help="Column holding the text to featurize.")
+@click.option("--label-column", default="label", show_default=True, help="Column of given labels.")
+@click.option(
+    "--feature-columns",
+    help="Numeric feature columns instead of text: comma-separated names or patterns (f*).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "tsv", "jsonl", "parquet"]),
+    help="Input format (default: from the file extension). The output uses the same.",
+)
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the input.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Cleaned file (default: DATA's name with .cleaned before the extension).",
+)
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path),
+    help="Folder for the summary and label history (default: pico-runs/NAME-TIME).",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of all random splits.")
+@click.option("--branches", default=4, show_default=True, type=int, help="R random splits.")
+@click.option("--folds", default=5, show_default=True, type=int, help="F folds per split.")
+@click.option("--iterations", default=3, show_default=True, type=int, help="At most T iterations.")
+@click.option(
+    "--threshold",
+    default=0.6,
+    show_default=True,
+    type=float,
+    help="Posterior a new label needs before a row is relabeled.",
+)
+@click.option(
+    "--jobs", default=1, show_default=True, type=int, help="Worker processes (-1: all cores)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def clean_command(
+    data: Path,
+    text_column: str | None,
+    label_column: str,
+    feature_columns: str | None,
+    fmt: str | None,
+    encoding: str,
+    output: Path | None,
+    run_dir: Path | None,
+    seed: int,
+    branches: int,
+    folds: int,
+    iterations: int,
+    threshold: float,
+    jobs: int,
+    quiet: bool,
+) -> None:
+    """Correct the labels of DATA and write every row back with pico's columns.
+
+    The output holds every input row and column unchanged and in order, plus
+    pico_label (the corrected label), pico_confidence (its posterior, 0..1) and
+    pico_status (kept, relabeled, review or skipped). The input is never modified.
+
+    Example:
+
+    \b
+        pico clean intents.csv --text-column text --label-column label \\
+            --output intents.cleaned.csv
+    """
+    try:
+        _clean(**locals())
+    except PicoError as e:
+        raise PicoClickError(str(e)) from e
+
+
+def _clean(
+    data: Path,
+    text_column: str | None,
+    label_column: str,
+    feature_columns: str | None,
+    fmt: str | None,
+    encoding: str,
+    output: Path | None,
+    run_dir: Path | None,
+    seed: int,
+    branches: int,
+    folds: int,
+    iterations: int,
+    threshold: float,
+    jobs: int,
+    quiet: bool,
+) -> None:
+    import numpy as np
+
+    from .api import clean
+    from .data.io import (
+        detect_format,
+        read_table,
+        same_file,
+        select_columns,
+        write_json,
+        write_table,
+    )
+    from .exceptions import InvalidInputError
+    from .report import format_summary
+
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="pico: %(message)s")
+    fmt = detect_format(data, fmt)
+    if text_column is None and feature_columns is None:
+        raise InvalidInputError(
+            "say which column holds the inputs: pass --text-column NAME for text, or "
+            "--feature-columns A,B,... for numeric features"
+        )
+    frame = read_table(data, format=fmt, encoding=encoding)
+    inputs, raw_labels, label_missing = select_columns(
+        frame, text_column=text_column, label_column=label_column, feature_columns=feature_columns
+    )
+    out_path = output or _default_output(data, fmt)
+    out_fmt = detect_format(out_path, fmt if output is None else None) if output else fmt
+    if out_path.exists() and same_file(out_path, data):
+        raise InvalidInputError(
+            f"--output {out_path} is the input file; pico never overwrites its input. "
+            "Pass another --output path."
+        )
+    labels = raw_labels.copy()
+    labels[label_missing] = None
+    n_labeled = int((~label_missing).sum())
+    if n_labeled == 0:
+        raise InvalidInputError(f"column {label_column!r} has no labels: every value is empty")
+
+    def progress(event: str, info: dict[str, Any]) -> None:
+        if quiet:
+            return
+        if event == "iteration":
+            click.echo(
+                f"  iteration {info['iteration']}: {info['changed']} labels changed "
+                f"({info['seconds']:.1f} s)",
+                err=True,
+            )
+
+    result = clean(
+        inputs,
+        labels,
+        n_branches=branches,
+        n_folds=folds,
+        n_iterations=iterations,
+        relabel_threshold=threshold,
+        n_jobs=jobs,
+        random_state=seed,
+        progress=progress,
+    )
+    added = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    if added:
+        logging.getLogger("pico").warning(
+            "the input already has %s; those columns are replaced", ", ".join(added)
+        )
+    out = frame.copy()
+    pico_label = np.where(label_missing, frame[label_column].to_numpy(dtype=object), result.labels)
+    out["pico_label"] = pico_label
+    conf = np.round(result.confidence, 4)
+    if out_fmt in ("csv", "tsv"):
+        out["pico_confidence"] = ["" if np.isnan(c) else f"{c:.4f}" for c in conf]
+    else:
+        out["pico_confidence"] = conf
+    out["pico_status"] = result.status
+    run = run_dir or _default_run_dir(data)
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InvalidInputError(f"cannot create the run directory {run}: {e.strerror}") from e
+    summary = dict(result.summary)
+    summary["input"] = str(data)
+    summary["output"] = str(out_path)
+    summary["options"] = {
+        **summary["options"],
+        "text_column": text_column,
+        "label_column": label_column,
+        "feature_columns": feature_columns,
+        "format": fmt,
+    }
+    history = frame[[]].copy()
+    history["row"] = np.arange(len(frame))
+    for t in range(result.history.shape[1]):
+        history["given" if t == 0 else f"iteration_{t}"] = result.history[:, t]
+    history["final"] = result.labels
+    history["status"] = result.status
+    history["suggested"] = result.suggested
+    write_table(out, out_path, format=out_fmt)
+    write_json(summary, run / "summary.json")
+    write_table(history, run / "history.csv", format="csv")
+    if not quiet:
+        click.echo(format_summary(summary, output=str(out_path)), err=True)
+        click.echo(f"  run directory: {run}{os.sep}", err=True)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    """Entry point for ``python -m pico``."""
+    cli(prog_name="pico")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""TF-IDF over word and character n-grams: the default, language-agnostic features."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import StandardScaler, normalize
+
+__all__ = ["TfidfFeaturizer", "NumericFeaturizer"]
+
+
+class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Word (1-2)-grams and character (2-4)-grams within word boundaries, L2-normalised.
+
+    Character n-grams make it work for languages without clear word boundaries or with
+    rich morphology (Korean, Japanese, German compounds) and for typos. Features do not
+    depend on labels, so pico computes them once per dataset.
+
+    Parameters
+    ----------
+    word_ngrams : tuple of int, default=(1, 2)
+    char_ngrams : tuple of int or None, default=(2, 4)
+        None turns character n-grams off.
+    min_df : int, default=2
+        Minimum document frequency of a character n-gram (words keep all).
+    lowercase : bool, default=True
+
+    Examples
+    --------
+    >>> X = TfidfFeaturizer().fit_transform(["book a flight", "book a table", "hi"])
+    >>> X.shape[0], bool(abs(X[0].multiply(X[0]).sum() - 1) < 1e-6)
+    (3, True)
+    """
+
+    def __init__(
+        self,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] | None = (2, 4),
+        min_df: int = 2,
+        lowercase: bool = True,
+    ) -> None:
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.min_df = min_df
+        self.lowercase = lowercase
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> "TfidfFeaturizer":
+        """Learn the vocabularies and IDF weights."""
+        self.word_ = TfidfVectorizer(
+            ngram_range=self.word_ngrams,
+            sublinear_tf=True,
+            lowercase=self.lowercase,
+            token_pattern=r"(?u)\b\w+\b",
+            dtype=np.float32,
+        ).fit(texts)
+        self.char_ = None
+        if self.char_ngrams is not None:
+            n_docs = len(texts)
+            self.char_ = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=self.char_ngrams,
+                sublinear_tf=True,
+                lowercase=self.lowercase,
+                min_df=min(self.min_df, max(n_docs, 1)),
+                dtype=np.float32,
+            )
+            try:
+                self.char_.fit(texts)
+            except ValueError:  # no n-gram reaches min_df (tiny data)
+                self.char_ = None
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """(N, D) sparse float32 features, each row of unit length (or zero)."""
+        parts = [self.word_.transform(texts)]
+        if self.char_ is not None:
+            parts.append(self.char_.transform(texts))
+        X = sp.hstack(parts, format="csr", dtype=np.float32)
+        return normalize(X, copy=False)  # type: ignore[no-any-return]
+
+
+class NumericFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Standardise dense numeric features (tabular data, precomputed embeddings).
+
+    Examples
+    --------
+    >>> NumericFeaturizer().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist()
+    [-1.0, 1.0]
+    """
+
+    def fit(self, X: Any, y: Any = None) -> "NumericFeaturizer":
+        """Learn the mean and scale of every column."""
+        self.scaler_ = StandardScaler(with_mean=not sp.issparse(X)).fit(X)
+        return self
+
+    def transform(self, X: Any) -> Any:
+        """Standardised features (float32)."""
+        out = self.scaler_.transform(X)
+        return out.astype(np.float32) if not sp.issparse(out) else out.astype(np.float32)

@@ -1,0 +1,161 @@
+"""The run summary: counts, per-class changes, confused pairs; no computation of labels."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from .corrector import STATUSES
+
+__all__ = ["build_summary", "format_summary"]
+
+
+def build_summary(
+    *,
+    given: np.ndarray,
+    labels: np.ndarray,
+    status: np.ndarray,
+    corrector: Any,
+    keep: np.ndarray,
+    groups: np.ndarray | None,
+    options: dict[str, Any],
+    timings: dict[str, float],
+    n_features: int,
+    top_pairs: int = 20,
+) -> dict[str, Any]:
+    """JSON-ready summary of a cleaning run.
+
+    Parameters
+    ----------
+    given, labels, status : ndarray of shape (N,)
+        Given labels, corrected labels and row statuses for all rows.
+    corrector : IterativeCorrector
+        The fitted corrector (labeled rows only).
+    keep : ndarray
+        Indices of the labeled rows.
+    groups : ndarray or None
+        Duplicate-group id of each labeled row.
+    options, timings : dict
+        Recorded as they are.
+    n_features : int
+        Width of the feature matrix.
+    top_pairs : int, default=20
+        Confused pairs listed.
+    """
+    counts = Counter(status.tolist())
+    g = given[keep].astype(str)
+    f = labels[keep].astype(str)
+    changed = g != f
+    pairs = Counter(zip(g[changed].tolist(), f[changed].tolist()))
+    per_class: dict[str, dict[str, Any]] = {}
+    reliability = np.diag(corrector.noise_)
+    st = status[keep]
+    for ci, c in enumerate(corrector.classes_.astype(str).tolist()):
+        mine = g == c
+        per_class[c] = {
+            "given": int(mine.sum()),
+            "final": int((f == c).sum()),
+            "relabeled_away": int((mine & changed).sum()),
+            "relabeled_into": int(((f == c) & changed).sum()),
+            "review": int((mine & (st == "review")).sum()),
+            "estimated_reliability": round(float(reliability[ci]), 4),
+        }
+    emptied = [c for c, v in per_class.items() if v["given"] > 0 and v["final"] == 0]
+    duplicates: dict[str, int] = {
+        "groups": 0,
+        "rows": 0,
+        "conflicting_groups": 0,
+        "conflicting_rows": 0,
+        "conflicting_rows_relabeled": 0,
+        "conflicting_groups_resolved": 0,
+    }
+    if groups is not None:
+        _, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        dup_rows = sizes[inverse] > 1
+        conflict = np.zeros(len(sizes), dtype=bool)
+        unresolved = np.zeros(len(sizes), dtype=bool)
+        first: dict[int, str] = {}
+        final_first: dict[int, str] = {}
+        for gi, lab, fin in zip(inverse.tolist(), g.tolist(), f.tolist()):
+            if first.setdefault(gi, lab) != lab:
+                conflict[gi] = True
+            if final_first.setdefault(gi, fin) != fin:
+                unresolved[gi] = True
+        rows = conflict[inverse]
+        duplicates = {
+            "groups": int((sizes > 1).sum()),
+            "rows": int(dup_rows.sum()),
+            "conflicting_groups": int(conflict.sum()),
+            "conflicting_rows": int(rows.sum()),
+            "conflicting_rows_relabeled": int((rows & changed).sum()),
+            "conflicting_groups_resolved": int((conflict & ~unresolved).sum()),
+        }
+    n_labeled = len(keep)
+    return {
+        "rows": int(len(status)),
+        "labeled_rows": int(n_labeled),
+        "classes": int(len(corrector.classes_)),
+        "features": int(n_features),
+        "status_counts": {s: int(counts.get(s, 0)) for s in STATUSES},
+        "changed": int(changed.sum()),
+        "changed_fraction": round(float(changed.mean()) if n_labeled else 0.0, 6),
+        "estimated_noise_rate": round(
+            float(corrector.iterations_[-1]["estimated_noise_rate"]), 6
+        ),
+        "iterations": corrector.iterations_,
+        "checker_fits": int(corrector.n_fits_),
+        "top_confused_pairs": [
+            {"from": a, "to": b, "count": int(n)} for (a, b), n in pairs.most_common(top_pairs)
+        ],
+        "per_class": per_class,
+        "emptied_classes": emptied,
+        "duplicates": duplicates,
+        "options": options,
+        "timings": timings,
+    }
+
+
+def format_summary(summary: dict[str, Any], *, output: str | None = None) -> str:
+    """A few human-readable lines about a run (printed to stderr by the CLI).
+
+    Examples
+    --------
+    >>> s = {"rows": 10, "labeled_rows": 9, "classes": 2, "changed": 1,
+    ...      "changed_fraction": 1 / 9, "estimated_noise_rate": 0.1,
+    ...      "status_counts": {"kept": 7, "relabeled": 1, "review": 1, "skipped": 1},
+    ...      "top_confused_pairs": [{"from": "a", "to": "b", "count": 1}],
+    ...      "duplicates": {"conflicting_groups": 0, "conflicting_rows": 0},
+    ...      "iterations": [{}], "checker_fits": 20, "timings": {"total_seconds": 1.5}}
+    >>> print(format_summary(s).splitlines()[0])
+    pico: 10 rows, 9 labeled, 2 classes; estimated noise 10.0%
+    """
+    sc = summary["status_counts"]
+    lines = [
+        f"pico: {summary['rows']} rows, {summary['labeled_rows']} labeled, "
+        f"{summary['classes']} classes; estimated noise {100 * summary['estimated_noise_rate']:.1f}%",
+        f"  relabeled {sc['relabeled']} ({100 * summary['changed_fraction']:.2f}%), "
+        f"review {sc['review']}, kept {sc['kept']}, skipped {sc['skipped']}",
+    ]
+    dup = summary["duplicates"]
+    if dup.get("conflicting_groups"):
+        lines.append(
+            f"  {dup['conflicting_groups']} identical texts carried conflicting labels "
+            f"({dup['conflicting_rows']} rows); {dup.get('conflicting_groups_resolved', 0)} "
+            "now carry one label, the rest are left as given"
+        )
+    pairs = summary["top_confused_pairs"][:5]
+    if pairs:
+        lines.append(
+            "  most frequent changes: "
+            + ", ".join(f"{p['from']} -> {p['to']} ({p['count']})" for p in pairs)
+        )
+    lines.append(
+        f"  {len(summary['iterations'])} iterations, {summary['checker_fits']} checker fits, "
+        f"{summary['timings']['total_seconds']:.1f} s"
+    )
+    if output:
+        lines.append(f"  wrote {output}")
+    return "\n".join(lines)

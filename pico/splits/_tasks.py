@@ -1,0 +1,71 @@
+"""The pure worker: fit one checker on the training folds, predict the held-out fold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+__all__ = ["SplitTask", "SplitResult", "fit_predict_split"]
+
+
+@dataclass
+class SplitTask:
+    """One (branch, fold) of one iteration."""
+
+    branch: int
+    fold: int
+    train: np.ndarray
+    test: np.ndarray
+    seed: int
+    checker: Any
+    warm: Any = None  # the fitted checker of the same split in the previous iteration
+
+
+@dataclass
+class SplitResult:
+    """Held-out predictions of one task, with columns for all K classes."""
+
+    branch: int
+    fold: int
+    test: np.ndarray
+    probs: np.ndarray
+    model: Any = None
+
+
+def fit_predict_split(shared: tuple[Any, np.ndarray, int, bool], task: SplitTask) -> SplitResult:
+    """Train a fresh (or warm-started) checker on ``task.train``, predict ``task.test``.
+
+    Parameters
+    ----------
+    shared : tuple
+        ``(X, codes, n_classes, keep_model)``: features (N, D), current labels coded
+        0..K-1, K, and whether to return the fitted model for the next warm start.
+    task : SplitTask
+
+    Returns
+    -------
+    SplitResult
+        ``probs`` has shape (len(test), K); classes absent from the training folds get 0.
+    """
+    X, codes, n_classes, keep_model = shared
+    y_train = codes[task.train]
+    probs = np.zeros((len(task.test), n_classes))
+    present = np.unique(y_train)
+    if len(present) == 1:
+        probs[:, present[0]] = 1.0
+        return SplitResult(task.branch, task.fold, task.test, probs)
+    if task.warm is not None:
+        model = task.warm
+        model.set_params(warm_start=True)
+    else:
+        model = clone(task.checker)
+        params = model.get_params()
+        if "random_state" in params and params["random_state"] is None:
+            model.set_params(random_state=task.seed)
+    model.fit(X[task.train], y_train)
+    columns = np.asarray(model.classes_, dtype=np.int64)
+    probs[:, columns] = model.predict_proba(X[task.test])
+    return SplitResult(task.branch, task.fold, task.test, probs, model if keep_model else None)

@@ -1,0 +1,8 @@
+"""Where the checkers' soft predictions live between training and the vote."""
+
+from __future__ import annotations
+
+from .base import PredictionStore, SparsePredictions, sparsify_topk
+from .memory import MemoryStore
+
+__all__ = ["PredictionStore", "SparsePredictions", "sparsify_topk", "MemoryStore"]

@@ -1,0 +1,117 @@
+"""The prediction-store interface and the sparse top-k representation.
+
+One checker's out-of-sample predictions over N rows and K classes are kept as the
+``top_k`` largest probabilities of each row plus the residual mass of the other
+``K - top_k`` classes, which the vote spreads evenly over them. Rows still sum to 1,
+and memory grows as N * top_k instead of N * K.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["SparsePredictions", "PredictionStore", "sparsify_topk"]
+
+
+@dataclass(frozen=True)
+class SparsePredictions:
+    """Top-k soft predictions of one checker (one branch) over all N rows.
+
+    Attributes
+    ----------
+    probs : scipy.sparse.csr_matrix of shape (N, K)
+        The kept probabilities; at most ``top_k`` stored entries per row.
+    residual : ndarray of shape (N,)
+        Probability mass of the classes not stored in each row.
+    """
+
+    probs: sp.csr_matrix
+    residual: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(N, K)."""
+        return self.probs.shape  # type: ignore[no-any-return]
+
+    def log_dense(self, rows: slice | np.ndarray, *, floor: float = 1e-6) -> np.ndarray:
+        """Dense log-probabilities for ``rows``, the residual spread over unstored classes.
+
+        Parameters
+        ----------
+        rows : slice or ndarray
+            Rows to expand.
+        floor : float, default=1e-6
+            Smallest probability; a checker is never allowed to rule a class out.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, K)
+        """
+        block = self.probs[rows]
+        k = block.shape[1]
+        counts = np.diff(block.indptr)
+        spread = self.residual[rows] / np.maximum(k - counts, 1)
+        dense = np.repeat(spread[:, None], k, axis=1)
+        row_of = np.repeat(np.arange(block.shape[0]), counts)
+        dense[row_of, block.indices] = block.data
+        np.maximum(dense, floor, out=dense)
+        dense /= dense.sum(axis=1, keepdims=True)
+        return np.log(dense)
+
+
+def sparsify_topk(probs: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep the ``top_k`` largest entries of each row of a dense probability block.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (n, K)
+        Rows of probabilities.
+    top_k : int
+        Entries kept per row (all K when ``top_k >= K``).
+
+    Returns
+    -------
+    indices : ndarray of shape (n, k)
+        Column indices kept, ``k = min(top_k, K)``.
+    values : ndarray of shape (n, k)
+        Their probabilities (float32).
+    residual : ndarray of shape (n,)
+        ``1 - values.sum(axis=1)``, clipped at 0.
+
+    Examples
+    --------
+    >>> idx, val, res = sparsify_topk(np.array([[0.1, 0.6, 0.3]]), 2)
+    >>> idx.tolist(), val.round(2).tolist(), res.round(2).tolist()
+    ([[1, 2]], [[0.6, 0.3]], [0.1])
+    """
+    n, k_all = probs.shape
+    k = min(int(top_k), k_all)
+    if k == k_all:
+        idx = np.broadcast_to(np.arange(k_all), (n, k_all)).copy()
+    else:
+        idx = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(probs, idx, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    idx = np.take_along_axis(idx, order, axis=1)
+    vals = np.take_along_axis(vals, order, axis=1).astype(np.float32)
+    residual = np.clip(1.0 - vals.sum(axis=1, dtype=np.float64), 0.0, 1.0)
+    return idx.astype(np.int32), vals, residual
+
+
+class PredictionStore(Protocol):
+    """Receives each checker's held-out predictions and serves them to the vote."""
+
+    def add(
+        self, iteration: int, branch: int, rows: np.ndarray, probs: np.ndarray
+    ) -> None:
+        """Record dense predictions ``probs`` (n, K) for ``rows`` of one branch."""
+
+    def branches(self, iteration: int) -> Iterator[SparsePredictions]:
+        """Yield one :class:`SparsePredictions` per branch of ``iteration``."""
+
+    def n_branches(self, iteration: int) -> int:
+        """Number of branches recorded for ``iteration``."""

@@ -1,0 +1,7 @@
+"""Combining the checkers' soft predictions and the given labels into a posterior."""
+
+from __future__ import annotations
+
+from .bayes import BayesianVote, bayes_posterior, checker_evidence
+
+__all__ = ["BayesianVote", "bayes_posterior", "checker_evidence"]

@@ -1,0 +1,290 @@
+"""The Bayesian vote: checkers' evidence and the given label combined by Bayes' rule.
+
+For row i, class c, R branches with out-of-sample predictions p_r(c | x_i) and class
+prior P(c)::
+
+    log q_i(c)    = log P(c) + beta * sum_r [log p_r(c | x_i) - log P(c)] + const
+    log post_i(c) = log q_i(c) + sum_{j in group(i)} log T[c, y~_j] + const
+
+``q`` is what the checkers alone say; ``T[c, l]`` is the probability that a row whose
+true class is c was given label l (the noise matrix: its diagonal is each class's label
+reliability). ``beta`` tempers the product because the branches share most of their
+training data. ``T``, ``P`` and ``beta`` are fitted by expectation-maximisation on the
+marginal likelihood of the given labels, ``sum_i log sum_c q_i(c) T[c, y~_i]``; every
+p_r is out-of-sample for its row, so this is a held-out likelihood. Rows in one group
+(identical texts) share one posterior: their given labels are pooled evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import logsumexp
+
+from ..exceptions import InvalidInputError
+from ..store.base import SparsePredictions
+
+__all__ = ["checker_evidence", "bayes_posterior", "BayesianVote"]
+
+_log = logging.getLogger(__name__)
+
+
+def checker_evidence(
+    branches: Iterable[SparsePredictions], class_prior: np.ndarray, *, floor: float = 1e-6
+) -> tuple[np.ndarray, int]:
+    """Sum over branches of ``log p_r(c | x) - log P(c)``.
+
+    Parameters
+    ----------
+    branches : iterable of SparsePredictions
+        One (N, K) top-k prediction matrix per branch.
+    class_prior : ndarray of shape (K,)
+        P(c).
+    floor : float, default=1e-6
+        Smallest probability a checker may give a class.
+
+    Returns
+    -------
+    evidence : ndarray of shape (N, K)
+    n_branches : int
+        M, the number of branches summed.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> p = SparsePredictions(sp.csr_matrix(np.array([[0.75, 0.25]])), np.zeros(1))
+    >>> ev, m = checker_evidence([p, p], np.array([0.5, 0.5]))
+    >>> m, ev.round(3).tolist()
+    (2, [[0.811, -1.386]])
+    """
+    log_prior = np.log(np.maximum(class_prior, floor))
+    total: np.ndarray | None = None
+    m = 0
+    for pred in branches:
+        block = pred.log_dense(slice(None), floor=floor)
+        block -= log_prior
+        total = block if total is None else total + block
+        m += 1
+    if total is None:
+        raise InvalidInputError("the vote needs at least one branch of predictions; got none")
+    return total, m
+
+
+def _group_sum(values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    if groups is None:
+        return values
+    _, inverse = np.unique(groups, return_inverse=True)
+    inverse = inverse.ravel()
+    sums = np.zeros((inverse.max() + 1, values.shape[1]))
+    np.add.at(sums, inverse, values)
+    return sums[inverse]  # type: ignore[no-any-return]
+
+
+def bayes_posterior(
+    evidence: np.ndarray,
+    labels: np.ndarray,
+    *,
+    noise: np.ndarray,
+    class_prior: np.ndarray,
+    beta: float,
+    groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """Posterior over the true class of every row.
+
+    Parameters
+    ----------
+    evidence : ndarray of shape (N, K)
+        Output of :func:`checker_evidence`.
+    labels : ndarray of shape (N,)
+        Given labels, coded 0..K-1.
+    noise : ndarray of shape (K, K)
+        T[c, l] = P(given label l | true class c); rows sum to 1.
+    class_prior : ndarray of shape (K,)
+    beta : float
+        Tempering of the checkers' evidence.
+    groups : ndarray of shape (N,), optional
+        Rows with the same group id pool their given labels.
+
+    Returns
+    -------
+    ndarray of shape (N, K)
+        Rows sum to 1.
+
+    Examples
+    --------
+    >>> ev = np.log(np.array([[0.9, 0.1], [0.5, 0.5]]) / 0.5)
+    >>> T = np.array([[0.8, 0.2], [0.2, 0.8]])
+    >>> post = bayes_posterior(ev, np.array([1, 1]), noise=T, class_prior=np.array([.5, .5]),
+    ...                        beta=1.0)
+    >>> post.round(3).tolist()
+    [[0.692, 0.308], [0.2, 0.8]]
+    """
+    log_post = np.log(np.maximum(class_prior, 1e-300)) + beta * evidence
+    label_ll = np.log(np.maximum(noise[:, labels].T, 1e-300))
+    log_post = log_post + _group_sum(label_ll, groups)
+    log_post -= logsumexp(log_post, axis=1, keepdims=True)
+    return np.exp(log_post)  # type: ignore[no-any-return]
+
+
+class BayesianVote:
+    """Fit the noise matrix, class prior and tempering, and compute the posterior.
+
+    Parameters
+    ----------
+    max_iter : int, default=30
+        EM iterations.
+    tol : float, default=1e-5
+        Stop when the mean log-likelihood improves by less than this.
+    diag_strength : float, default=2.0
+        Dirichlet pseudo-count pulling each class's label reliability towards 1.
+    off_strength : float, default=1.0
+        Dirichlet pseudo-count spread evenly over each row's off-diagonal entries.
+    beta_bounds : tuple of float, default=(0.02, 4.0)
+        Range searched for ``beta * M``, the weight of the branches' mean evidence
+        (M branches).
+    max_rows_for_beta : int, default=50000
+        Rows sampled to fit ``beta`` on large data.
+    random_state : int or None
+
+    Attributes
+    ----------
+    noise_ : ndarray of shape (K, K)
+        Fitted T.
+    class_prior_ : ndarray of shape (K,)
+    beta_ : float
+        Fitted tempering per branch (the ``beta`` of the formula above).
+    posterior_ : ndarray of shape (N, K)
+    log_likelihood_ : list of float
+        Mean marginal log-likelihood of the given labels after each EM step.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> p = sp.csr_matrix(np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8]]))
+    >>> vote = BayesianVote().fit([SparsePredictions(p, np.zeros(4))], np.array([0, 0, 1, 0]))
+    >>> vote.posterior_.argmax(axis=1).tolist()
+    [0, 0, 1, 1]
+    """
+
+    def __init__(
+        self,
+        *,
+        max_iter: int = 30,
+        tol: float = 1e-5,
+        diag_strength: float = 2.0,
+        off_strength: float = 1.0,
+        beta_bounds: tuple[float, float] = (0.02, 4.0),
+        max_rows_for_beta: int = 50000,
+        random_state: int | None = None,
+    ) -> None:
+        self.max_iter = max_iter
+        self.tol = tol
+        self.diag_strength = diag_strength
+        self.off_strength = off_strength
+        self.beta_bounds = beta_bounds
+        self.max_rows_for_beta = max_rows_for_beta
+        self.random_state = random_state
+
+    def fit(
+        self,
+        branches: Iterable[SparsePredictions],
+        labels: np.ndarray,
+        *,
+        groups: np.ndarray | None = None,
+        n_classes: int | None = None,
+    ) -> "BayesianVote":
+        """Fit on one iteration's predictions and the given labels (coded 0..K-1)."""
+        labels = np.asarray(labels, dtype=np.int64)
+        branches = list(branches)
+        if not branches:
+            raise InvalidInputError("the vote needs at least one branch of predictions; got none")
+        k = n_classes or branches[0].shape[1]
+        if branches[0].shape != (len(labels), k):
+            raise InvalidInputError(
+                f"predictions have shape {branches[0].shape} but there are {len(labels)} labels "
+                f"and {k} classes"
+            )
+        counts = np.bincount(labels, minlength=k).astype(np.float64)
+        prior = (counts + 0.5) / (counts.sum() + 0.5 * k)
+        evidence, m = checker_evidence(branches, prior)
+        noise = np.full((k, k), 0.1 / max(k - 1, 1))
+        np.fill_diagonal(noise, 0.9)
+        rng = np.random.default_rng(self.random_state)
+        sample = (
+            rng.choice(len(labels), self.max_rows_for_beta, replace=False)
+            if len(labels) > self.max_rows_for_beta
+            else slice(None)
+        )
+        beta = 1.0 / m
+        history: list[float] = []
+        for _ in range(self.max_iter):
+            beta = self._fit_beta(evidence[sample], labels[sample], noise, prior, m)
+            post = bayes_posterior(
+                evidence, labels, noise=noise, class_prior=prior, beta=beta, groups=groups
+            )
+            noise = self._m_step_noise(post, labels, k)
+            prior = (post.sum(axis=0) + 0.5) / (len(labels) + 0.5 * k)
+            ll = self._marginal_ll(evidence, labels, noise, prior, beta)
+            history.append(ll)
+            if len(history) > 1 and abs(history[-1] - history[-2]) < self.tol:
+                break
+        self.beta_ = beta
+        self.noise_ = noise
+        self.class_prior_ = prior
+        self.n_branches_ = m
+        self.log_likelihood_ = history
+        self.posterior_ = bayes_posterior(
+            evidence, labels, noise=noise, class_prior=prior, beta=beta, groups=groups
+        )
+        _log.debug(
+            "vote: beta=%.3f after %d EM steps, mean label reliability %.3f",
+            beta,
+            len(history),
+            float(np.average(np.diag(noise), weights=counts + 1e-9)),
+        )
+        return self
+
+    def _m_step_noise(self, post: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+        counts = np.zeros((k, k))
+        onehot_t = np.zeros((k, len(labels)))
+        onehot_t[labels, np.arange(len(labels))] = 1.0
+        counts = (onehot_t @ post).T  # counts[c, l] = sum_i post_i(c) [y~_i = l]
+        counts += self.off_strength / max(k - 1, 1)
+        counts[np.diag_indices(k)] += self.diag_strength - self.off_strength / max(k - 1, 1)
+        return counts / counts.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _marginal_ll(
+        evidence: np.ndarray, labels: np.ndarray, noise: np.ndarray, prior: np.ndarray, beta: float
+    ) -> float:
+        log_q = np.log(prior) + beta * evidence
+        log_q -= logsumexp(log_q, axis=1, keepdims=True)
+        ll = logsumexp(log_q + np.log(noise[:, labels].T), axis=1)
+        return float(ll.mean())
+
+    def _fit_beta(
+        self, evidence: np.ndarray, labels: np.ndarray, noise: np.ndarray, prior: np.ndarray, m: int
+    ) -> float:
+        low, high = self.beta_bounds
+        res = minimize_scalar(
+            lambda b: -self._marginal_ll(evidence, labels, noise, prior, b / m),
+            bounds=(low, high),
+            method="bounded",
+            options={"xatol": 1e-3},
+        )
+        return float(res.x) / m
+
+    def get_params(self) -> dict[str, Any]:
+        """Parameters, as in scikit-learn."""
+        return {
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "diag_strength": self.diag_strength,
+            "off_strength": self.off_strength,
+            "beta_bounds": self.beta_bounds,
+            "max_rows_for_beta": self.max_rows_for_beta,
+            "random_state": self.random_state,
+        }
