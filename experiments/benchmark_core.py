@@ -46,9 +46,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -124,10 +125,10 @@ def encode(labels: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def subsample_classes(
-    frame: Any, *, n_classes: int, rows: int, rng: np.random.Generator, among: Any = None
-) -> Any:
-    """``rows`` random rows of each of ``n_classes`` random classes (from ``among``)."""
-    pool = np.unique(frame["label"]) if among is None else np.asarray(among)
+    frame: pd.DataFrame, *, n_classes: int, rows: int, rng: np.random.Generator
+) -> pd.DataFrame:
+    """``rows`` random rows of each of ``n_classes`` random classes of ``frame``."""
+    pool = np.unique(frame["label"])
     chosen = rng.choice(pool, size=min(n_classes, len(pool)), replace=False)
     parts = []
     for c in sorted(chosen.tolist()):
@@ -136,7 +137,7 @@ def subsample_classes(
     return frame.iloc[np.sort(np.concatenate(parts))].reset_index(drop=True)
 
 
-def quick_clinc(frame: Any, rng: np.random.Generator) -> Any:
+def quick_clinc(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """CLINC150 quick subsample: classes split evenly over a few random domains."""
     domains = rng.choice(np.unique(frame["domain"]), size=QUICK_CLINC["domains"], replace=False)
     per_domain = QUICK_CLINC["classes"] // QUICK_CLINC["domains"]
@@ -146,8 +147,6 @@ def quick_clinc(frame: Any, rng: np.random.Generator) -> Any:
         parts.append(
             subsample_classes(sub, n_classes=per_domain, rows=QUICK_CLINC["rows"], rng=rng)
         )
-    import pandas as pd
-
     return pd.concat(parts, ignore_index=True)
 
 
@@ -161,7 +160,10 @@ def load_clinc_scenario(name: str, *, noisy: bool, quick: bool, seed: int) -> Sc
     groups = domain_of.loc[names].to_numpy()
     if noisy:
         labels = within_group_noise(clean, rate=NOISE_RATE, groups=groups, random_state=seed)
-        desc = f"CLINC150 train, {NOISE_RATE:.0%} of labels moved to another intent of the same domain"
+        desc = (
+            f"CLINC150 train, {NOISE_RATE:.0%} of labels moved to another intent of the "
+            "same domain"
+        )
     else:
         labels = clean.copy()
         desc = "CLINC150 train as published, no injected noise (scored against the given labels)"
@@ -227,8 +229,14 @@ def build_scenario(name: str, *, quick: bool, seed: int, jobs: int) -> Scenario 
 # --------------------------------------------------------------------------- methods
 
 
-def _fit_fold(X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, n_classes: int,
-              single_thread: bool) -> tuple[np.ndarray, np.ndarray]:
+def _fit_fold(
+    X: Any,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    n_classes: int,
+    single_thread: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """Train the default checker on ``train`` and return (test rows, (n_test, K) probs)."""
 
     def run() -> tuple[np.ndarray, np.ndarray]:
@@ -361,7 +369,9 @@ def label_metrics(clean: np.ndarray, noisy: np.ndarray, new: np.ndarray) -> dict
     }
 
 
-def evaluate(scn: Scenario, *, jobs: int, seed: int, pico_options: dict[str, Any]) -> dict[str, Any]:
+def evaluate(
+    scn: Scenario, *, jobs: int, seed: int, pico_options: dict[str, Any]
+) -> dict[str, Any]:
     """Run every method on one scenario and return its JSON-ready record."""
     log(f"  [{scn.name}] cleanlab baseline: features + {CV_FOLDS}-fold CV + find_label_issues")
     baseline = run_cleanlab(scn, jobs=jobs, seed=seed)
@@ -590,7 +600,7 @@ def write(path: Path, text: str) -> None:
     log(f"wrote {path}")
 
 
-def main(argv: list[str] | None = None, *, on_record: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the selected scenarios, write the JSON results and the markdown page."""
     args = parse_args(argv)
     doc = args.doc or (QUICK_DOC if args.quick else DEFAULT_DOC)
@@ -624,8 +634,6 @@ def main(argv: list[str] | None = None, *, on_record: Callable[[dict[str, Any]],
         )
         record = evaluate(scn, jobs=args.jobs, seed=args.seed, pico_options=pico_options)
         results["scenarios"].append(record)
-        if on_record is not None:
-            on_record(record)
     results["meta"]["total_seconds"] = round(time.perf_counter() - start, 3)
     write(json_path, json.dumps(_jsonable(results), indent=2) + "\n")
     write(doc, render_markdown(results))

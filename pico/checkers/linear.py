@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import InvalidInputError
@@ -111,6 +112,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64], reset=True
         )
         X = X.astype(np.float32, copy=False)
+        check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         n, d = X.shape
         k = len(classes)
@@ -172,7 +174,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class of each row."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]  # type: ignore[no-any-return]
+        scores = self.decision_function(X)
+        return self.classes_[np.argmax(scores, axis=1)]  # type: ignore[no-any-return]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -268,6 +271,7 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """Compute the L2-normalised class centroids."""
         _check_positive("temperature", self.temperature)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64])
+        check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         onehot = sp.csr_matrix(
             (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(classes), len(codes))
@@ -291,7 +295,8 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class of each row."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]  # type: ignore[no-any-return]
+        probs = self.predict_proba(X)
+        return self.classes_[np.argmax(probs, axis=1)]  # type: ignore[no-any-return]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

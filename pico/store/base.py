@@ -85,7 +85,7 @@ def sparsify_topk(probs: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray
     Examples
     --------
     >>> idx, val, res = sparsify_topk(np.array([[0.1, 0.6, 0.3]]), 2)
-    >>> idx.tolist(), val.round(2).tolist(), res.round(2).tolist()
+    >>> idx.tolist(), val.astype(float).round(2).tolist(), res.round(2).tolist()
     ([[1, 2]], [[0.6, 0.3]], [0.1])
     """
     n, k_all = probs.shape

@@ -134,14 +134,18 @@ class BayesianVote:
 
     Parameters
     ----------
-    max_iter : int, default=30
+    max_iter : int, default=20
         EM iterations.
     tol : float, default=1e-5
         Stop when the mean log-likelihood improves by less than this.
     diag_strength : float, default=2.0
-        Dirichlet pseudo-count pulling each class's label reliability towards 1.
-    off_strength : float, default=1.0
-        Dirichlet pseudo-count spread evenly over each row's off-diagonal entries.
+        Pseudo-counts pulling each class's label reliability towards 1 (against one
+        pseudo-count towards 0).
+    off_strength : float, default=20.0
+        Pseudo-counts spread evenly over the classes a class's wrong labels go to.
+        Larger values need more rows of evidence before a confusion pattern is
+        learned; on CLINC150 without injected noise, 1 pseudo-count let checker
+        confusions turn into 140 relabels after one iteration, 20 into 54.
     beta_bounds : tuple of float, default=(0.02, 4.0)
         Range searched for ``beta * M``, the weight of the branches' mean evidence
         (M branches).
@@ -172,10 +176,10 @@ class BayesianVote:
     def __init__(
         self,
         *,
-        max_iter: int = 30,
+        max_iter: int = 20,
         tol: float = 1e-5,
         diag_strength: float = 2.0,
-        off_strength: float = 1.0,
+        off_strength: float = 20.0,
         beta_bounds: tuple[float, float] = (0.02, 4.0),
         max_rows_for_beta: int = 50000,
         random_state: int | None = None,
@@ -220,8 +224,9 @@ class BayesianVote:
         )
         beta = 1.0 / m
         history: list[float] = []
-        for _ in range(self.max_iter):
-            beta = self._fit_beta(evidence[sample], labels[sample], noise, prior, m)
+        for step in range(self.max_iter):
+            if step < 3 or step % 5 == 0:  # beta settles within a few steps
+                beta = self._fit_beta(evidence[sample], labels[sample], noise, prior, m)
             post = bayes_posterior(
                 evidence, labels, noise=noise, class_prior=prior, beta=beta, groups=groups
             )
@@ -248,13 +253,27 @@ class BayesianVote:
         return self
 
     def _m_step_noise(self, post: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-        counts = np.zeros((k, k))
+        """T[c, c] = reliability rho_c; T[c, l != c] = (1 - rho_c) Q[c, l].
+
+        rho_c gets ``diag_strength`` pseudo-counts towards 1. The confusion profile Q
+        gets ``off_strength`` pseudo-counts spread evenly: a class whose noise is
+        concentrated on a few siblings (many rows) keeps that structure, while the one
+        or two rows a checker confuses in a clean class stay close to uniform, so a
+        checker's systematic confusion does not become a learned "noise pair".
+        """
         onehot_t = np.zeros((k, len(labels)))
         onehot_t[labels, np.arange(len(labels))] = 1.0
         counts = (onehot_t @ post).T  # counts[c, l] = sum_i post_i(c) [y~_i = l]
-        counts += self.off_strength / max(k - 1, 1)
-        counts[np.diag_indices(k)] += self.diag_strength - self.off_strength / max(k - 1, 1)
-        return counts / counts.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+        diag = np.diag(counts).copy()
+        rows = counts.sum(axis=1)
+        rho = (diag + self.diag_strength) / (rows + self.diag_strength + 1.0)
+        off = counts.copy()
+        off[np.diag_indices(k)] = 0.0
+        off += self.off_strength / max(k - 1, 1)
+        off[np.diag_indices(k)] = 0.0
+        noise = off / off.sum(axis=1, keepdims=True) * (1.0 - rho)[:, None]
+        noise[np.diag_indices(k)] = rho
+        return noise
 
     @staticmethod
     def _marginal_ll(

@@ -1,0 +1,192 @@
+"""Tests for pico.corrector.IterativeCorrector on small synthetic data with planted noise."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
+
+from pico.benchmarking import make_blobs_with_noise
+from pico.corrector import STATUSES, IterativeCorrector
+from pico.exceptions import InvalidInputError
+
+# Small and fast: 2 branches x 5 folds x at most 2 iterations = 20 checker fits.
+FAST: dict[str, Any] = {"n_branches": 2, "n_folds": 5, "n_iterations": 2, "n_jobs": 1}
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread() -> Iterator[None]:
+    # The fits are tiny; on a busy 2-core machine BLAS threads only contend
+    # (sklearn's LogisticRegression ran 15x slower with 2 threads under load).
+    with threadpool_limits(limits=1):
+        yield
+
+
+@pytest.fixture
+def noisy(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return make_blobs_with_noise(400, 4, rate=0.15, separation=2.0, random_state=seed)
+
+
+@pytest.fixture
+def fitted(
+    noisy: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int
+) -> tuple[IterativeCorrector, np.ndarray, np.ndarray]:
+    X, y_true, y_noisy = noisy
+    return IterativeCorrector(random_state=seed, **FAST).fit(X, y_noisy), y_true, y_noisy
+
+
+def test_correction_improves_accuracy_with_precise_changes(
+    fitted: tuple[IterativeCorrector, np.ndarray, np.ndarray],
+) -> None:
+    corr, y_true, y_noisy = fitted
+    before = np.mean(y_noisy == y_true)
+    after = np.mean(corr.labels_ == y_true)
+    assert after >= before + 0.05, (before, after)
+    changed = corr.labels_ != y_noisy
+    assert changed.sum() > 0
+    precision = np.mean(corr.labels_[changed] == y_true[changed])
+    assert precision >= 0.8, precision
+    # and hardly any correct label was made wrong
+    damage = np.sum((y_noisy == y_true) & (corr.labels_ != y_true))
+    assert damage <= 0.02 * len(y_true)
+
+
+def test_clean_data_is_left_almost_untouched(
+    noisy: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int
+) -> None:
+    X, y_true, _ = noisy
+    corr = IterativeCorrector(random_state=seed, **{**FAST, "n_iterations": 3}).fit(X, y_true)
+    assert np.mean(corr.labels_ != y_true) < 0.01
+    assert np.mean(corr.status_ == "relabeled") < 0.01
+    # fewer than tol of the rows changed, so it stopped early
+    assert corr.n_iter_ < 3
+    assert len(corr.iterations_) == corr.n_iter_
+
+
+def test_same_random_state_same_result(
+    noisy: tuple[np.ndarray, np.ndarray, np.ndarray],
+    fitted: tuple[IterativeCorrector, np.ndarray, np.ndarray],
+    seed: int,
+) -> None:
+    X, _, y_noisy = noisy
+    first = fitted[0]
+    again = IterativeCorrector(random_state=seed, **FAST).fit(X, y_noisy)
+    np.testing.assert_array_equal(first.labels_, again.labels_)
+    np.testing.assert_array_equal(first.confidence_, again.confidence_)
+    np.testing.assert_array_equal(first.history_, again.history_)
+    np.testing.assert_array_equal(first.status_, again.status_)
+
+
+def test_history_and_status(fitted: tuple[IterativeCorrector, np.ndarray, np.ndarray]) -> None:
+    corr, _, y_noisy = fitted
+    n = len(y_noisy)
+    assert corr.history_.shape == (n, corr.n_iter_ + 1)
+    assert 1 <= corr.n_iter_ <= FAST["n_iterations"]
+    np.testing.assert_array_equal(corr.classes_[corr.history_[:, 0]], y_noisy)
+    np.testing.assert_array_equal(corr.history_[:, 0], np.searchsorted(corr.classes_, y_noisy))
+    assert corr.n_fits_ == corr.n_iter_ * FAST["n_branches"] * FAST["n_folds"]
+
+    assert set(corr.status_.tolist()) <= {"kept", "relabeled", "review"}
+    assert set(corr.status_.tolist()) <= set(STATUSES)
+    relabeled = corr.status_ == "relabeled"
+    np.testing.assert_array_equal(relabeled, corr.labels_ != y_noisy)
+
+    rows = np.arange(n)
+    codes = np.searchsorted(corr.classes_, corr.labels_)
+    np.testing.assert_allclose(corr.confidence_, corr.posterior_[rows, codes])
+    assert np.all((corr.confidence_ >= 0) & (corr.confidence_ <= 1))
+    np.testing.assert_allclose(corr.posterior_.sum(axis=1), 1.0)
+    # a relabeled row had a confident posterior for its new class
+    assert np.all(corr.confidence_[relabeled] >= corr.relabel_threshold)
+    # kept rows are those whose given label's posterior reached review_threshold
+    kept = corr.status_ == "kept"
+    assert np.all(corr.confidence_[kept] >= corr.review_threshold)
+    assert corr.suggested_.shape == (n,)
+
+
+def test_string_labels_and_progress(seed: int) -> None:
+    X, y_true, y_noisy = make_blobs_with_noise(120, 3, rate=0.1, random_state=seed)
+    names = np.array(["billing", "cancel", "delivery"])
+    events: list[tuple[str, dict[str, Any]]] = []
+    corr = IterativeCorrector(
+        random_state=seed,
+        n_branches=1,
+        n_folds=3,
+        n_iterations=1,
+        progress=lambda event, info: events.append((event, info)),
+    ).fit(X, names[y_noisy])
+    assert corr.classes_.tolist() == names.tolist()
+    assert set(corr.labels_.tolist()) <= set(names.tolist())
+    assert np.mean(corr.labels_ == names[y_true]) >= np.mean(y_noisy == y_true)
+    kinds = [e for e, _ in events]
+    assert kinds.count("checker") == 3 and kinds[-1] == "iteration"
+    assert events[-1][1]["iteration"] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"n_folds": 1}, "n_folds"),
+        ({"n_folds": 2.5}, "n_folds"),
+        ({"n_branches": 0}, "n_branches"),
+        ({"n_iterations": True}, "n_iterations"),
+        ({"top_k": 0}, "top_k"),
+        ({"relabel_threshold": 0.3}, "relabel_threshold"),
+        ({"relabel_threshold": 1.5}, "relabel_threshold"),
+        ({"review_threshold": -0.1}, "review_threshold"),
+        ({"tol": 2.0}, "tol"),
+        ({"checker": LinearSVC()}, "checker"),
+        ({"checker": object()}, "checker"),
+    ],
+)
+def test_invalid_parameters(params: dict[str, Any], name: str) -> None:
+    X, _, y = make_blobs_with_noise(40, 2, rate=0.0, random_state=0)
+    with pytest.raises(InvalidInputError, match=f"'{name}'"):
+        IterativeCorrector(**params).fit(X, y)
+
+
+def test_invalid_data() -> None:
+    X, _, y = make_blobs_with_noise(40, 2, rate=0.0, random_state=0)
+    with pytest.raises(InvalidInputError, match="rows"):
+        IterativeCorrector(**FAST).fit(X[:30], y)
+    with pytest.raises(InvalidInputError, match="at least 2 classes"):
+        IterativeCorrector(**FAST).fit(X, np.zeros(40, dtype=int))
+
+
+def test_class_smaller_than_n_folds(seed: int) -> None:
+    """A genuine class with 2 rows (n_folds=5) survives and keeps its rows."""
+    X, y_true, y_noisy = make_blobs_with_noise(200, 4, rate=0.1, separation=2.0, random_state=seed)
+    rng = np.random.default_rng(seed)
+    X = np.vstack([X, 8.0 + rng.normal(size=(2, X.shape[1]))])  # its own region
+    y_noisy = np.append(y_noisy, [4, 4])
+    y_true = np.append(y_true, [4, 4])
+    corr = IterativeCorrector(random_state=seed, **FAST).fit(X, y_noisy)
+    assert corr.classes_.tolist() == [0, 1, 2, 3, 4]
+    assert corr.posterior_.shape == (202, 5)
+    assert corr.labels_[-2:].tolist() == [4, 4]
+    assert np.mean(corr.labels_ == y_true) > np.mean(y_noisy == y_true)
+
+
+def test_tiny_class_does_not_absorb_its_big_neighbour() -> None:
+    # With beta * M uncapped (it fitted 3.4 here) 12 of 200 correct labels were damaged.
+    X, y_true, y_noisy = make_blobs_with_noise(200, 4, rate=0.1, separation=2.0, random_state=2)
+    X = np.vstack([X, X[y_true == 0][:2] + 0.1])  # two class-0 rows mislabeled as "4"
+    y_noisy = np.append(y_noisy, [4, 4])
+    y_true = np.append(y_true, [0, 0])
+    corr = IterativeCorrector(random_state=2, **FAST).fit(X, y_noisy)
+    damage = np.sum((y_noisy == y_true) & (corr.labels_ != y_true))
+    assert np.sum(corr.labels_ == 4) <= 2
+    assert damage <= 2
+
+
+def test_custom_checker(noisy: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int) -> None:
+    X, y_true, y_noisy = noisy
+    checker = LogisticRegression(C=1.0, max_iter=300)
+    corr = IterativeCorrector(checker, random_state=seed, **FAST).fit(X, y_noisy)
+    assert np.mean(corr.labels_ == y_true) >= np.mean(y_noisy == y_true) + 0.05
+    assert checker.get_params()["warm_start"] is False  # the prototype is not touched
+    assert not hasattr(checker, "coef_")

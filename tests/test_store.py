@@ -1,0 +1,219 @@
+"""Tests for pico.store: top-k sparsification, SparsePredictions and MemoryStore."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import pico.store as store_pkg
+from pico.store import MemoryStore, SparsePredictions, sparsify_topk
+
+SETTINGS = settings(max_examples=40, deadline=None, database=None)
+
+
+def _random_probs(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    p = rng.dirichlet(np.full(k, 0.5), size=n)
+    return p
+
+
+@st.composite
+def prob_blocks(draw: st.DrawFn) -> np.ndarray:
+    n = draw(st.integers(1, 8))
+    k = draw(st.integers(1, 12))
+    raw = draw(
+        arrays(np.float64, (n, k), elements=st.floats(0.0, 1.0, allow_nan=False, width=32))
+    )
+    raw = raw + 1e-3  # no all-zero rows
+    return raw / raw.sum(axis=1, keepdims=True)
+
+
+def test_import_all_consistency() -> None:
+    for name in store_pkg.__all__:
+        assert hasattr(store_pkg, name), name
+
+
+# ------------------------------------------------------------------------ sparsify_topk
+
+
+@SETTINGS
+@given(probs=prob_blocks(), top_k=st.integers(1, 15))
+def test_sparsify_topk_rows_plus_residual_sum_to_one(probs: np.ndarray, top_k: int) -> None:
+    idx, vals, res = sparsify_topk(probs, top_k)
+    n, k_all = probs.shape
+    k = min(top_k, k_all)
+    assert idx.shape == vals.shape == (n, k)
+    assert res.shape == (n,)
+    assert vals.dtype == np.float32
+    np.testing.assert_allclose(vals.sum(axis=1, dtype=np.float64) + res, 1.0, atol=1e-5)
+    assert np.all(res >= 0)
+    # kept values are the probabilities of the kept columns, in decreasing order
+    np.testing.assert_allclose(vals, np.take_along_axis(probs, idx, axis=1), rtol=1e-6)
+    assert np.all(np.diff(vals, axis=1) <= 0)
+    # every row keeps distinct columns
+    assert all(len(set(row)) == k for row in idx.tolist())
+    # no dropped entry is larger than the smallest kept one
+    dropped = probs.copy()
+    np.put_along_axis(dropped, idx, -1.0, axis=1)
+    assert np.all(dropped.max(axis=1) <= vals[:, -1] + 1e-7)
+
+
+def test_sparsify_topk_keeps_the_top_values() -> None:
+    probs = np.array([[0.05, 0.5, 0.1, 0.35], [0.7, 0.1, 0.15, 0.05]])
+    idx, vals, res = sparsify_topk(probs, 2)
+    assert idx.tolist() == [[1, 3], [0, 2]]
+    np.testing.assert_allclose(vals, [[0.5, 0.35], [0.7, 0.15]], rtol=1e-6)
+    np.testing.assert_allclose(res, [0.15, 0.15], atol=1e-7)
+
+
+@pytest.mark.parametrize("top_k", [3, 4, 100])
+def test_sparsify_topk_k_at_least_K_keeps_everything(top_k: int) -> None:
+    probs = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    idx, vals, res = sparsify_topk(probs, top_k)
+    assert idx.shape == (2, 3)
+    for row in range(2):
+        assert sorted(idx[row].tolist()) == [0, 1, 2]
+        np.testing.assert_allclose(vals[row], probs[row, idx[row]], rtol=1e-6)
+    np.testing.assert_allclose(res, 0.0, atol=1e-6)
+
+
+# --------------------------------------------------------------------- SparsePredictions
+
+
+def _as_sparse(probs: np.ndarray, top_k: int) -> SparsePredictions:
+    idx, vals, res = sparsify_topk(probs, top_k)
+    n, k_all = probs.shape
+    k = idx.shape[1]
+    mat = sp.csr_matrix(
+        (vals.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, k_all)
+    )
+    return SparsePredictions(mat, res)
+
+
+@SETTINGS
+@given(probs=prob_blocks(), top_k=st.integers(1, 15))
+def test_log_dense_rows_are_distributions(probs: np.ndarray, top_k: int) -> None:
+    pred = _as_sparse(probs, top_k)
+    log_p = pred.log_dense(slice(None))
+    assert log_p.shape == probs.shape
+    np.testing.assert_allclose(np.exp(log_p).sum(axis=1), 1.0, atol=1e-9)
+    assert np.all(np.exp(log_p) >= 1e-6 / 2)  # floored then renormalised
+
+
+def test_log_dense_spreads_residual_evenly_over_unstored_classes() -> None:
+    probs = np.array([[0.6, 0.2, 0.1, 0.1], [0.05, 0.05, 0.1, 0.8]])
+    pred = _as_sparse(probs, 2)
+    dense = np.exp(pred.log_dense(slice(None)))
+    np.testing.assert_allclose(dense[0], [0.6, 0.2, 0.1, 0.1], atol=1e-6)
+    np.testing.assert_allclose(dense[1], [0.05, 0.05, 0.1, 0.8], atol=1e-6)
+
+    probs = np.array([[0.5, 0.3, 0.15, 0.05]])
+    dense = np.exp(_as_sparse(probs, 2).log_dense(np.array([0])))
+    np.testing.assert_allclose(dense, [[0.5, 0.3, 0.1, 0.1]], atol=1e-6)
+
+
+def test_log_dense_selects_rows() -> None:
+    rng = np.random.default_rng(0)
+    probs = _random_probs(rng, 6, 5)
+    pred = _as_sparse(probs, 5)
+    full = pred.log_dense(slice(None))
+    np.testing.assert_allclose(pred.log_dense(np.array([4, 1])), full[[4, 1]])
+    np.testing.assert_allclose(pred.log_dense(slice(2, 4)), full[2:4])
+    assert pred.shape == (6, 5)
+
+
+def test_log_dense_floor() -> None:
+    probs = np.array([[1.0, 0.0, 0.0]])
+    pred = _as_sparse(probs, 3)
+    dense = np.exp(pred.log_dense(slice(None), floor=1e-3))
+    np.testing.assert_allclose(dense, [[1.0, 1e-3, 1e-3]] / np.float64(1.002), rtol=1e-6)
+    # the default floor never rules a class out either
+    assert np.all(np.isfinite(pred.log_dense(slice(None))))
+    assert np.exp(pred.log_dense(slice(None))).min() > 0
+
+
+# --------------------------------------------------------------------------- MemoryStore
+
+
+def test_memory_store_assembles_parts_in_any_order(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = 30, 6
+    probs = _random_probs(rng, n, k)
+    rows = rng.permutation(n)
+    parts = np.array_split(rows, 4)
+    store = MemoryStore(n, k, top_k=3)
+    for order in (rng.permutation(4), rng.permutation(4)):
+        branch = 0 if store.n_branches(1) == 0 else 1
+        for part in order:
+            store.add(1, branch, parts[part], probs[parts[part]])
+    assert store.n_branches(1) == 2
+    assert store.n_branches(0) == 0
+    reference = _as_sparse(probs, 3)
+    expected = reference.log_dense(slice(None))
+    got = list(store.branches(1))
+    assert len(got) == 2
+    for pred in got:
+        assert pred.shape == (n, k)
+        np.testing.assert_allclose(pred.residual, reference.residual, atol=1e-7)
+        np.testing.assert_allclose(pred.log_dense(slice(None)), expected, atol=1e-5)
+        assert np.all(np.diff(pred.probs.indptr) == 3)
+
+
+def test_memory_store_add_after_assembly_reassembles() -> None:
+    store = MemoryStore(2, 3, top_k=3)
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    store.add(0, 0, np.array([0]), probs[:1])
+    with pytest.raises(ValueError, match="every row must be predicted"):
+        list(store.branches(0))
+    store.add(0, 0, np.array([1]), probs[1:])
+    (pred,) = store.branches(0)
+    np.testing.assert_allclose(pred.probs.toarray(), probs, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [np.array([0, 1, 3]), np.array([0, 1, 2, 2]), np.array([0, 1, 2, 3, 3])],
+    ids=["missing", "missing+duplicate", "duplicate"],
+)
+def test_memory_store_error_when_rows_missing_or_repeated(rows: np.ndarray) -> None:
+    store = MemoryStore(4, 3, top_k=2)
+    probs = np.full((len(rows), 3), 1 / 3)
+    store.add(0, 5, rows, probs)
+    with pytest.raises(ValueError, match=r"branch 5 of iteration 0 .* of 4 rows"):
+        list(store.branches(0))
+
+
+def test_memory_store_keep_iterations_drops_old() -> None:
+    store = MemoryStore(2, 2, top_k=2, keep_iterations=2)
+    probs = np.array([[0.9, 0.1], [0.2, 0.8]])
+    rows = np.array([0, 1])
+    for t in range(1, 5):
+        store.add(t, 0, rows, probs)
+        store.add(t, 1, rows, probs)
+    assert [store.n_branches(t) for t in range(1, 5)] == [0, 0, 2, 2]
+    assert list(store.branches(1)) == []
+    assert len(list(store.branches(4))) == 2
+
+    keep_all = MemoryStore(2, 2, top_k=2)
+    for t in range(1, 5):
+        keep_all.add(t, 0, rows, probs)
+    assert [keep_all.n_branches(t) for t in range(1, 5)] == [1, 1, 1, 1]
+
+
+def test_memory_store_nbytes_grows_with_top_k_not_classes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 50
+
+    def filled(k: int, top_k: int, n_rows: int = n) -> int:
+        store = MemoryStore(n_rows, k, top_k=top_k)
+        store.add(0, 0, np.arange(n_rows), _random_probs(rng, n_rows, k))
+        return store.nbytes
+
+    small_k, big_k = filled(20, 4), filled(400, 4)
+    assert small_k == big_k  # independent of K
+    assert filled(400, 8) > big_k  # grows with top_k ...
+    assert filled(400, 4, n_rows=2 * n) == 2 * big_k  # ... and linearly with N
+    assert big_k < n * 400 * 4 / 10  # far below a dense float32 (N, K) block
