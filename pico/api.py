@@ -109,7 +109,7 @@ def clean(
     featurizer: Any = None,
     n_branches: int = 4,
     n_folds: int = 5,
-    n_iterations: int = 3,
+    n_iterations: int = 1,
     relabel_threshold: float = 0.6,
     review_threshold: float = 0.5,
     top_k: int = 20,

@@ -63,14 +63,14 @@ def _default_run_dir(path: Path) -> Path:
     "--format",
     "fmt",
     type=click.Choice(["csv", "tsv", "jsonl", "parquet"]),
-    help="Input format (default: from the file extension). The output uses the same.",
+    help="Input format (default: from the file extension).",
 )
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the input.")
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Cleaned file (default: DATA's name with .cleaned before the extension).",
+    help="Cleaned file; its extension sets its format (default: DATA.cleaned, same format).",
 )
 @click.option(
     "--run-dir",
@@ -80,7 +80,9 @@ def _default_run_dir(path: Path) -> Path:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of all random splits.")
 @click.option("--branches", default=4, show_default=True, type=int, help="R random splits.")
 @click.option("--folds", default=5, show_default=True, type=int, help="F folds per split.")
-@click.option("--iterations", default=3, show_default=True, type=int, help="At most T iterations.")
+@click.option(
+    "--iterations", default=1, show_default=True, type=int, help="At most T iterations."
+)
 @click.option(
     "--threshold",
     default=0.6,

@@ -61,8 +61,11 @@ class IterativeCorrector:
         R, independent random splits per iteration.
     n_folds : int, default=5
         F, folds per split.
-    n_iterations : int, default=3
-        T, the most iterations run.
+    n_iterations : int, default=1
+        T, the most iterations run. One is the measured best for now: on CLINC150
+        with 20% within-domain noise, label accuracy after iterations 1, 2 and 3 was
+        0.974, 0.972 and 0.970 (retrained checkers learn from the wrong relabels
+        too); see docs/benchmarks.md.
     relabel_threshold : float, default=0.6
         Posterior a new class needs before a row is relabeled.
     review_threshold : float, default=0.5
@@ -121,7 +124,7 @@ class IterativeCorrector:
         *,
         n_branches: int = 4,
         n_folds: int = 5,
-        n_iterations: int = 3,
+        n_iterations: int = 1,
         relabel_threshold: float = 0.6,
         review_threshold: float = 0.5,
         tol: float = 0.002,
