@@ -6,30 +6,41 @@ Finds and fixes wrong labels in classification datasets. Start with :func:`clean
     result = pico.clean(texts, labels)
     result.labels, result.confidence, result.status
 
-Only numpy, scipy, scikit-learn and pandas are needed by this package's core; engines
-such as Ray and Spark are imported lazily by the modules that use them.
+The public names are loaded on first use, so ``import pico`` (and ``pico --help``)
+stays fast; engines such as Ray and Spark are imported only by the modules that use
+them.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-from .api import Cleaner, CleanResult, clean
-from .checkers import NearestCentroid, SoftmaxRegression
-from .corrector import IterativeCorrector
-from .exceptions import InvalidInputError, MissingDependencyError, PicoError
-from .vote import BayesianVote
+_EXPORTS = {
+    "clean": ".api",
+    "Cleaner": ".api",
+    "CleanResult": ".api",
+    "IterativeCorrector": ".corrector",
+    "BayesianVote": ".vote",
+    "SoftmaxRegression": ".checkers",
+    "NearestCentroid": ".checkers",
+    "PicoError": ".exceptions",
+    "InvalidInputError": ".exceptions",
+    "MissingDependencyError": ".exceptions",
+}
 
-__all__ = [
-    "__version__",
-    "clean",
-    "Cleaner",
-    "CleanResult",
-    "IterativeCorrector",
-    "BayesianVote",
-    "SoftmaxRegression",
-    "NearestCentroid",
-    "PicoError",
-    "InvalidInputError",
-    "MissingDependencyError",
-]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pico' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -35,6 +35,9 @@ class CleanResult:
     suggested : ndarray of shape (N,)
         Most probable label under the final posterior (None for skipped rows); for
         ``review`` rows this is the label a person may want to consider.
+    suggested_confidence : ndarray of shape (N,)
+        Posterior probability of ``suggested`` (NaN for skipped rows). Raising the
+        relabel threshold keeps the changes with ``suggested_confidence`` above it.
     history : ndarray of shape (N, T + 1)
         Label of each row before the first iteration (the given label) and after each
         iteration (None for skipped rows).
@@ -46,6 +49,7 @@ class CleanResult:
     confidence: np.ndarray
     status: np.ndarray
     suggested: np.ndarray
+    suggested_confidence: np.ndarray
     history: np.ndarray
     summary: dict[str, Any] = field(default_factory=dict)
 
@@ -217,6 +221,8 @@ def clean(
     status[keep] = corr.status_
     suggested = np.full(n, None, dtype=object)
     suggested[keep] = corr.suggested_
+    suggested_conf = np.full(n, np.nan)
+    suggested_conf[keep] = corr.suggested_confidence_
     history = np.full((n, corr.history_.shape[1]), None, dtype=object)
     history[keep] = corr.classes_[corr.history_]
     options = {
@@ -247,7 +253,9 @@ def clean(
         },
         n_features=int(X.shape[1]),
     )
-    return CleanResult(out_labels, confidence, status, suggested, history, summary)
+    return CleanResult(
+        out_labels, confidence, status, suggested, suggested_conf, history, summary
+    )
 
 
 class Cleaner:

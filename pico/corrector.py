@@ -97,6 +97,8 @@ class IterativeCorrector:
         ``kept``, ``relabeled`` or ``review``.
     suggested_ : ndarray of shape (N,)
         Most probable class under the final posterior (also for rows not relabeled).
+    suggested_confidence_ : ndarray of shape (N,)
+        Its posterior probability.
     history_ : ndarray of shape (N, n_iter_ + 1)
         Label codes: column 0 the given labels, column t the labels after iteration t.
     posterior_ : ndarray of shape (N, K)
@@ -276,4 +278,5 @@ class IterativeCorrector:
         self.labels_ = self.classes_[final]
         self.confidence_ = post[rows, final]
         self.suggested_ = self.classes_[post.argmax(axis=1)]
+        self.suggested_confidence_ = post.max(axis=1)
         self.status_ = status

@@ -126,3 +126,14 @@ def test_import_needs_no_optional_engine() -> None:
         "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_cli_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pico.cli; heavy = [m for m in ('sklearn', 'pandas', 'scipy') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
