@@ -62,10 +62,9 @@ class IterativeCorrector:
     n_folds : int, default=5
         F, folds per split.
     n_iterations : int, default=1
-        T, the most iterations run. One is the measured best for now: on CLINC150
-        with 20% within-domain noise, label accuracy after iterations 1, 2 and 3 was
-        0.974, 0.972 and 0.970 (retrained checkers learn from the wrong relabels
-        too); see docs/benchmarks.md.
+        T, the most iterations run. One is the measured best for now: later
+        iterations retrain checkers on the corrected labels, which also teaches them
+        the wrong corrections (``experiments/iterations.py``, docs/benchmarks.md).
     relabel_threshold : float, default=0.6
         Posterior a new class needs before a row is relabeled.
     review_threshold : float, default=0.5
