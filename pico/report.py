@@ -141,10 +141,15 @@ def format_summary(summary: dict[str, Any], *, output: str | None = None) -> str
     ]
     dup = summary["duplicates"]
     if dup.get("conflicting_groups"):
+        resolved = dup.get("conflicting_groups_resolved", 0)
+        outcome = (
+            "each now carries one label"
+            if resolved == dup["conflicting_groups"]
+            else f"{resolved} now carry one label, the others keep their given labels"
+        )
         lines.append(
             f"  {dup['conflicting_groups']} identical texts carried conflicting labels "
-            f"({dup['conflicting_rows']} rows); {dup.get('conflicting_groups_resolved', 0)} "
-            "now carry one label, the rest are left as given"
+            f"({dup['conflicting_rows']} rows); {outcome}"
         )
     pairs = summary["top_confused_pairs"][:5]
     if pairs:
@@ -152,8 +157,10 @@ def format_summary(summary: dict[str, Any], *, output: str | None = None) -> str
             "  most frequent changes: "
             + ", ".join(f"{p['from']} -> {p['to']} ({p['count']})" for p in pairs)
         )
+    n_iter = len(summary["iterations"])
     lines.append(
-        f"  {len(summary['iterations'])} iterations, {summary['checker_fits']} checker fits, "
+        f"  {n_iter} iteration{'s' if n_iter != 1 else ''}, {summary['checker_fits']} "
+        "checker fits, "
         f"{summary['timings']['total_seconds']:.1f} s"
     )
     if output:
