@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SHARED_DATASETS", "load_clinc150", "load_banking77", "datasets_available"]
+__all__ = ["SHARED_DATASETS", "datasets_available", "load_banking77", "load_clinc150"]
 
 #: Default folder that holds ``clinc150/`` and ``banking77/``: ``$PICO_DATASETS`` if
 #: set, else ``shared/datasets`` next to the repository.

@@ -55,21 +55,21 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import cleanlab  # noqa: E402
-from cleanlab.filter import find_label_issues  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import cleanlab
+from cleanlab.filter import find_label_issues
+from joblib import Parallel, delayed
+from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
-import pico  # noqa: E402
-from datasets.loaders import (  # noqa: E402
+import pico
+from datasets.loaders import (
     datasets_available,
     load_banking77,
     load_clinc150,
 )
-from pico.benchmarking.noise import confusable_noise, within_group_noise  # noqa: E402
-from pico.checkers.linear import SoftmaxRegression  # noqa: E402
-from pico.featurizers.tfidf import TfidfFeaturizer  # noqa: E402
+from pico.benchmarking.noise import confusable_noise, within_group_noise
+from pico.checkers.linear import SoftmaxRegression
+from pico.featurizers.tfidf import TfidfFeaturizer
 
 SCENARIOS = ("clinc-within20", "clinc-clean", "banking-confusable20")
 NOISE_RATE = 0.2
@@ -170,7 +170,7 @@ def load_clinc_scenario(name: str, *, noisy: bool, quick: bool, seed: int) -> Sc
         desc = "CLINC150 train as published, no injected noise (scored against the given labels)"
     return Scenario(
         name, "clinc150", desc, frame["text"].tolist(), names, clean, labels,
-        {"domains": int(len(np.unique(groups)))},
+        {"domains": len(np.unique(groups))},
     )
 
 
@@ -368,7 +368,7 @@ def label_metrics(clean: np.ndarray, noisy: np.ndarray, new: np.ndarray) -> dict
     right_before = noisy == clean
     right_after = new == clean
     return {
-        "rows": int(len(clean)),
+        "rows": len(clean),
         "accuracy_before": float(right_before.mean()),
         "accuracy_after": float(right_after.mean()),
         "changed": n_changed,

@@ -24,11 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from datasets.loaders import load_clinc150  # noqa: E402
-from pico import IterativeCorrector  # noqa: E402
-from pico.api import text_groups  # noqa: E402
-from pico.benchmarking import within_group_noise  # noqa: E402
-from pico.featurizers import TfidfFeaturizer  # noqa: E402
+from datasets.loaders import load_clinc150
+from pico import IterativeCorrector
+from pico.api import text_groups
+from pico.benchmarking import within_group_noise
+from pico.featurizers import TfidfFeaturizer
 
 
 def main(argv: list[str] | None = None) -> None:

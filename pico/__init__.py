@@ -31,7 +31,19 @@ _EXPORTS = {
     "MissingDependencyError": ".exceptions",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "clean",
+    "Cleaner",
+    "CleanResult",
+    "IterativeCorrector",
+    "BayesianVote",
+    "SoftmaxRegression",
+    "NearestCentroid",
+    "PicoError",
+    "InvalidInputError",
+    "MissingDependencyError",
+]
 
 
 def __getattr__(name: str) -> Any:

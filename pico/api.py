@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,7 +16,7 @@ from .exceptions import InvalidInputError
 from .featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
 from .report import build_summary
 
-__all__ = ["CleanResult", "clean", "Cleaner", "missing_labels", "text_groups"]
+__all__ = ["CleanResult", "Cleaner", "clean", "missing_labels", "text_groups"]
 
 _log = logging.getLogger(__name__)
 
@@ -282,12 +283,12 @@ class Cleaner:
         """Options passed to :func:`clean`."""
         return dict(self.options)
 
-    def set_params(self, **params: Any) -> "Cleaner":
+    def set_params(self, **params: Any) -> Cleaner:
         """Update options."""
         self.options.update(params)
         return self
 
-    def fit(self, X: Any, y: Any) -> "Cleaner":
+    def fit(self, X: Any, y: Any) -> Cleaner:
         """Clean the labels ``y`` of ``X``."""
         self.result_ = clean(X, y, **self.options)
         labels = self.result_.labels

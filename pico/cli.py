@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -255,4 +254,4 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from .store.base import PredictionStore
 from .store.memory import MemoryStore
 from .vote.bayes import BayesianVote
 
-__all__ = ["IterativeCorrector", "STATUSES"]
+__all__ = ["STATUSES", "IterativeCorrector"]
 
 _log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ class IterativeCorrector:
                 f"methods. Got {type(self.checker).__name__} instead."
             )
 
-    def fit(self, X: Any, labels: Any, *, groups: np.ndarray | None = None) -> "IterativeCorrector":
+    def fit(self, X: Any, labels: Any, *, groups: np.ndarray | None = None) -> IterativeCorrector:
         """Correct ``labels`` of the rows of ``X``.
 
         Parameters

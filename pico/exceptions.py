@@ -6,7 +6,7 @@ to a one-line message and exit code 2.
 
 from __future__ import annotations
 
-__all__ = ["PicoError", "InvalidInputError", "MissingDependencyError"]
+__all__ = ["InvalidInputError", "MissingDependencyError", "PicoError"]
 
 
 class PicoError(Exception):

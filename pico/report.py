@@ -95,9 +95,9 @@ def build_summary(
         }
     n_labeled = len(keep)
     return {
-        "rows": int(len(status)),
+        "rows": len(status),
         "labeled_rows": int(n_labeled),
-        "classes": int(len(corrector.classes_)),
+        "classes": len(corrector.classes_),
         "features": int(n_features),
         "status_counts": {s: int(counts.get(s, 0)) for s in STATUSES},
         "changed": int(changed.sum()),

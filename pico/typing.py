@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-__all__ = ["LabelLike", "FeatureMatrix", "IntArray", "FloatArray", "Texts"]
+__all__ = ["FeatureMatrix", "FloatArray", "IntArray", "LabelLike", "Texts"]
 
 #: Labels as given by the user: any sequence of hashable values.
 LabelLike = Union[Sequence[Any], npt.NDArray[Any]]

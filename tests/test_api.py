@@ -137,3 +137,7 @@ def test_cli_import_is_light() -> None:
         "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_lazy_exports_match_all() -> None:
+    assert set(pico._EXPORTS) | {"__version__"} == set(pico.__all__)

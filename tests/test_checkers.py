@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import pico.checkers as checkers
+from pico import checkers
 from pico.benchmarking import make_blobs_with_noise
 from pico.checkers import NearestCentroid, SoftmaxRegression
 from pico.exceptions import InvalidInputError

@@ -31,7 +31,7 @@ def _intents(n_per_class: int = 20) -> pd.DataFrame:
     return frame
 
 
-def run(args: list[str]) -> "click.testing.Result":  # type: ignore[name-defined]  # noqa: F821
+def run(args: list[str]) -> click.testing.Result:  # type: ignore[name-defined]  # noqa: F821
     return CliRunner().invoke(cli, args, catch_exceptions=False)
 
 

@@ -10,7 +10,6 @@ import pytest
 from datasets.loaders import datasets_available
 
 
-
 @pytest.mark.skipif(not datasets_available("clinc150"), reason="CLINC150 not available")
 def test_quick_benchmark(tmp_path: Path) -> None:
     from experiments import benchmark_core as bench

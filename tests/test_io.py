@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pico.data
-from pico.data import io as pio
 from pico.data import (
     FORMATS,
     detect_format,
@@ -27,6 +26,7 @@ from pico.data import (
     write_table,
     write_text,
 )
+from pico.data import io as pio
 from pico.exceptions import InvalidInputError
 
 # --------------------------------------------------------------------------- helpers
@@ -379,7 +379,7 @@ def test_csv_round_trip_is_byte_identical(tmp_path: Path) -> None:
         "4,안녕하세요,인사,ünïcödé\n"
         "5,,empty,NA\n"
         "6,nan,None,0.10\n"
-    ).encode("utf-8")
+    ).encode()
     source = _write_bytes(tmp_path / "in.csv", content)
     target = tmp_path / "out.csv"
     write_table(read_table(source), target)

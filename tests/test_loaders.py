@@ -11,7 +11,7 @@ _REPO = str(Path(__file__).resolve().parents[1])
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from datasets.loaders import (  # noqa: E402
+from datasets.loaders import (
     SHARED_DATASETS,
     datasets_available,
     load_banking77,

@@ -206,7 +206,7 @@ class _CountingChecker(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, warm_start: bool = False) -> None:
         self.warm_start = warm_start
 
-    def fit(self, X: Any, y: Any) -> "_CountingChecker":
+    def fit(self, X: Any, y: Any) -> _CountingChecker:
         self.fits_ = getattr(self, "fits_", 0) + 1
         self.warm_fits_ = getattr(self, "warm_fits_", 0) + int(self.warm_start)
         self.inner_ = NearestCentroid().fit(X, y)

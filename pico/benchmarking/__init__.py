@@ -18,12 +18,12 @@ from pico.benchmarking.noise import (
 from .synthetic import make_blobs_with_noise
 
 __all__ = [
-    "make_blobs_with_noise",
-    "uniform_noise",
-    "within_group_noise",
     "confusable_noise",
     "generic_specific_noise",
-    "sibling_pairs",
     "imbalanced_subsample",
+    "make_blobs_with_noise",
     "noise_rate",
+    "sibling_pairs",
+    "uniform_noise",
+    "within_group_noise",
 ]

@@ -34,13 +34,13 @@ from pico.exceptions import InvalidInputError
 from pico.typing import IntArray
 
 __all__ = [
-    "uniform_noise",
-    "within_group_noise",
     "confusable_noise",
     "generic_specific_noise",
-    "sibling_pairs",
     "imbalanced_subsample",
     "noise_rate",
+    "sibling_pairs",
+    "uniform_noise",
+    "within_group_noise",
 ]
 
 #: What ``random_state`` accepts.

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from .linear import NearestCentroid, SoftmaxRegression
 
-__all__ = ["SoftmaxRegression", "NearestCentroid"]
+__all__ = ["NearestCentroid", "SoftmaxRegression"]

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["SoftmaxRegression", "NearestCentroid"]
+__all__ = ["NearestCentroid", "SoftmaxRegression"]
 
 
 def _softmax_inplace(scores: np.ndarray) -> np.ndarray:
@@ -91,7 +91,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.memory = memory
         self.warm_start = warm_start
 
-    def fit(self, X: Any, y: Any) -> "SoftmaxRegression":
+    def fit(self, X: Any, y: Any) -> SoftmaxRegression:
         """Fit the model.
 
         Parameters
@@ -116,11 +116,12 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         classes, codes = np.unique(y, return_inverse=True)
         n, d = X.shape
         k = len(classes)
+        previous = getattr(self, "coef_", None)
         warm = (
             self.warm_start
-            and hasattr(self, "coef_")
-            and np.array_equal(getattr(self, "classes_", None), classes)
-            and self.coef_.shape == (k, d)
+            and previous is not None
+            and np.array_equal(np.asarray(getattr(self, "classes_", [])), classes)
+            and previous.shape == (k, d)
         )
         self.classes_ = classes
         if k == 1:
@@ -267,7 +268,7 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, temperature: float = 20.0) -> None:
         self.temperature = temperature
 
-    def fit(self, X: Any, y: Any) -> "NearestCentroid":
+    def fit(self, X: Any, y: Any) -> NearestCentroid:
         """Compute the L2-normalised class centroids."""
         _check_positive("temperature", self.temperature)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64])

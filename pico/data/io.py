@@ -26,8 +26,9 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Iterator, Sequence, Union
+from typing import IO, Any, Union
 
 import numpy as np
 import numpy.typing as npt

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from .tfidf import NumericFeaturizer, TfidfFeaturizer
 
-__all__ = ["TfidfFeaturizer", "NumericFeaturizer"]
+__all__ = ["NumericFeaturizer", "TfidfFeaturizer"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import StandardScaler, normalize
 
-__all__ = ["TfidfFeaturizer", "NumericFeaturizer"]
+__all__ = ["NumericFeaturizer", "TfidfFeaturizer"]
 
 
 class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -48,7 +49,7 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.min_df = min_df
         self.lowercase = lowercase
 
-    def fit(self, texts: Sequence[str], y: Any = None) -> "TfidfFeaturizer":
+    def fit(self, texts: Sequence[str], y: Any = None) -> TfidfFeaturizer:
         """Learn the vocabularies and IDF weights."""
         self.word_ = TfidfVectorizer(
             ngram_range=self.word_ngrams,
@@ -80,7 +81,7 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if self.char_ is not None:
             parts.append(self.char_.transform(texts))
         X = sp.hstack(parts, format="csr", dtype=np.float32)
-        return normalize(X, copy=False)  # type: ignore[no-any-return]
+        return normalize(X, copy=False)
 
 
 class NumericFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -92,7 +93,7 @@ class NumericFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     [-1.0, 1.0]
     """
 
-    def fit(self, X: Any, y: Any = None) -> "NumericFeaturizer":
+    def fit(self, X: Any, y: Any = None) -> NumericFeaturizer:
         """Learn the mean and scale of every column."""
         self.scaler_ = StandardScaler(with_mean=not sp.issparse(X)).fit(X)
         return self
@@ -100,4 +101,4 @@ class NumericFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def transform(self, X: Any) -> Any:
         """Standardised features (float32)."""
         out = self.scaler_.transform(X)
-        return out.astype(np.float32) if not sp.issparse(out) else out.astype(np.float32)
+        return out.astype(np.float32)

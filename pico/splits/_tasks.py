@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-__all__ = ["SplitTask", "SplitResult", "fit_predict_split"]
+__all__ = ["SplitResult", "SplitTask", "fit_predict_split"]
 
 
 @dataclass

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from ..executors.base import Executor
 from ..store.base import PredictionStore
 from ._tasks import SplitTask, fit_predict_split
 
-__all__ = ["assign_folds", "MultiSplit"]
+__all__ = ["MultiSplit", "assign_folds"]
 
 _log = logging.getLogger(__name__)
 

@@ -5,4 +5,4 @@ from __future__ import annotations
 from .base import PredictionStore, SparsePredictions, sparsify_topk
 from .memory import MemoryStore
 
-__all__ = ["PredictionStore", "SparsePredictions", "sparsify_topk", "MemoryStore"]
+__all__ = ["MemoryStore", "PredictionStore", "SparsePredictions", "sparsify_topk"]

@@ -8,13 +8,14 @@ and memory grows as N * top_k instead of N * K.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["SparsePredictions", "PredictionStore", "sparsify_topk"]
+__all__ = ["PredictionStore", "SparsePredictions", "sparsify_topk"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class SparsePredictions:
         dense[row_of, block.indices] = block.data
         np.maximum(dense, floor, out=dense)
         dense /= dense.sum(axis=1, keepdims=True)
-        return np.log(dense)
+        out: np.ndarray = np.log(dense)
+        return out
 
 
 def sparsify_topk(probs: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -18,7 +18,8 @@ p_r is out-of-sample for its row, so this is a held-out likelihood. Rows in one 
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -27,7 +28,7 @@ from scipy.special import logsumexp
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
 
-__all__ = ["checker_evidence", "bayes_posterior", "BayesianVote"]
+__all__ = ["BayesianVote", "bayes_posterior", "checker_evidence"]
 
 _log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def _group_sum(values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     inverse = inverse.ravel()
     sums = np.zeros((inverse.max() + 1, values.shape[1]))
     np.add.at(sums, inverse, values)
-    return sums[inverse]  # type: ignore[no-any-return]
+    return sums[inverse]
 
 
 def bayes_posterior(
@@ -199,7 +200,7 @@ class BayesianVote:
         *,
         groups: np.ndarray | None = None,
         n_classes: int | None = None,
-    ) -> "BayesianVote":
+    ) -> BayesianVote:
         """Fit on one iteration's predictions and the given labels (coded 0..K-1)."""
         labels = np.asarray(labels, dtype=np.int64)
         branches = list(branches)
@@ -273,7 +274,8 @@ class BayesianVote:
         off[np.diag_indices(k)] = 0.0
         noise = off / off.sum(axis=1, keepdims=True) * (1.0 - rho)[:, None]
         noise[np.diag_indices(k)] = rho
-        return noise
+        out: np.ndarray = noise
+        return out
 
     @staticmethod
     def _marginal_ll(
