@@ -93,23 +93,7 @@ def _default_run_dir(path: Path) -> Path:
     "--jobs", default=1, show_default=True, type=int, help="Worker processes (-1: all cores)."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
-def clean_command(
-    data: Path,
-    text_column: str | None,
-    label_column: str,
-    feature_columns: str | None,
-    fmt: str | None,
-    encoding: str,
-    output: Path | None,
-    run_dir: Path | None,
-    seed: int,
-    branches: int,
-    folds: int,
-    iterations: int,
-    threshold: float,
-    jobs: int,
-    quiet: bool,
-) -> None:
+def clean_command(**options: Any) -> None:
     """Correct the labels of DATA and write every row back with pico's columns.
 
     The output holds every input row and column unchanged and in order, plus
@@ -123,7 +107,7 @@ def clean_command(
             --output intents.cleaned.csv
     """
     try:
-        _clean(**locals())
+        _clean(**options)
     except PicoError as e:
         raise PicoClickError(str(e)) from e
 
