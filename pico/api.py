@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,9 +16,6 @@ from .featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
 from .report import build_summary
 
 __all__ = ["CleanResult", "Cleaner", "clean", "missing_labels", "text_groups"]
-
-_log = logging.getLogger(__name__)
-
 
 @dataclass
 class CleanResult:

@@ -74,9 +74,7 @@ class MemoryStore:
             mat = sp.csr_matrix(
                 (vals.ravel(), idx.ravel(), indptr), shape=(self.n_rows, self.n_classes)
             )
-            full = np.zeros(self.n_rows)
-            full[:] = res
-            self._done[key] = SparsePredictions(mat, full)
+            self._done[key] = SparsePredictions(mat, res.astype(np.float64))
         return self._done[key]
 
     def branches(self, iteration: int) -> Iterator[SparsePredictions]:
