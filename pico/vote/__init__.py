@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from .baselines import majority_vote, mean_probability_vote
 from .bayes import BayesianVote, bayes_posterior, checker_evidence
 
-__all__ = ["BayesianVote", "bayes_posterior", "checker_evidence"]
+__all__ = [
+    "BayesianVote",
+    "bayes_posterior",
+    "checker_evidence",
+    "majority_vote",
+    "mean_probability_vote",
+]
