@@ -194,37 +194,7 @@ def clean(
             f"need at least 2 classes among the labeled rows; found {n_classes}. "
             "Check the label column."
         )
-    corr = IterativeCorrector(
-        checker,
-        n_branches=n_branches,
-        n_folds=n_folds,
-        n_iterations=n_iterations,
-        relabel_threshold=relabel_threshold,
-        review_threshold=review_threshold,
-        top_k=top_k,
-        n_jobs=n_jobs,
-        random_state=random_state,
-        progress=progress,
-    )
-    sub_groups = groups[keep] if groups is not None else None
-    corr.fit(X[keep], given, groups=sub_groups)
-    t_corr = time.perf_counter() - t0 - t_feat
-
-    out_labels = labels_arr.copy()
-    out_labels[keep] = corr.labels_
-    confidence = np.full(n, np.nan)
-    confidence[keep] = corr.confidence_
-    status = np.full(n, "skipped", dtype=object)
-    status[keep] = corr.status_
-    suggested = np.full(n, None, dtype=object)
-    suggested[keep] = corr.suggested_
-    suggested_conf = np.full(n, np.nan)
-    suggested_conf[keep] = corr.suggested_confidence_
-    history = np.full((n, corr.history_.shape[1]), None, dtype=object)
-    history[keep] = corr.classes_[corr.history_]
-    options = {
-        "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
-        "featurizer": type(featurizer).__name__,
+    params: dict[str, Any] = {
         "n_branches": n_branches,
         "n_folds": n_folds,
         "n_iterations": n_iterations,
@@ -233,6 +203,29 @@ def clean(
         "top_k": top_k,
         "n_jobs": n_jobs,
         "random_state": random_state,
+    }
+    corr = IterativeCorrector(checker, progress=progress, **params)
+    sub_groups = groups[keep] if groups is not None else None
+    corr.fit(X if len(keep) == n else X[keep], given, groups=sub_groups)
+    t_corr = time.perf_counter() - t0 - t_feat
+
+    def spread(values: np.ndarray, fill: Any, dtype: Any = object) -> np.ndarray:
+        """Per-row array over all N rows: ``values`` on labeled rows, ``fill`` elsewhere."""
+        out = np.full((n, *values.shape[1:]), fill, dtype=dtype)
+        out[keep] = values
+        return out
+
+    out_labels = labels_arr.copy()
+    out_labels[keep] = corr.labels_
+    confidence = spread(corr.confidence_, np.nan, float)
+    status = spread(corr.status_, "skipped")
+    suggested = spread(corr.suggested_, None)
+    suggested_conf = spread(corr.suggested_confidence_, np.nan, float)
+    history = spread(corr.classes_[corr.history_], None)
+    options = {
+        "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
+        "featurizer": type(featurizer).__name__,
+        **params,
         "merge_duplicates": merge_duplicates,
     }
     summary = build_summary(
