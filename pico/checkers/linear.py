@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import blas
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -189,9 +190,13 @@ def _lbfgs(
 ) -> tuple[np.ndarray, int]:
     """Minimise ``fun`` (returning value and gradient) by L-BFGS with backtracking.
 
-    A float32 two-loop recursion: on problems with millions of parameters this costs
-    a few vector operations per iteration, next to the two matrix products of ``fun``.
+    A float32 two-loop recursion with in-place BLAS vector operations: with millions
+    of parameters, memory traffic over the stored pairs costs as much as the two
+    matrix products of ``fun``, so no step allocates a temporary it can avoid.
     """
+    dot, axpy, scal, nrm2 = blas.sdot, blas.saxpy, blas.sscal, blas.snrm2
+    if x0.dtype != np.float32:
+        dot, axpy, scal, nrm2 = blas.ddot, blas.daxpy, blas.dscal, blas.dnrm2
     x = x0
     f, g = fun(x)
     s_hist: list[np.ndarray] = []
@@ -202,47 +207,45 @@ def _lbfgs(
         if float(np.max(np.abs(g))) < tol:
             it -= 1
             break
-        q = g.copy()
+        q = g.copy()  # becomes H g; the search direction is -q
         alphas = []
         for s, yv, rho in zip(reversed(s_hist), reversed(y_hist), reversed(rho_hist)):
-            a = rho * float(np.dot(s, q))
+            a = rho * float(dot(s, q))
             alphas.append(a)
-            q -= a * yv
+            axpy(yv, q, a=-a)
         if s_hist:
-            gamma = float(np.dot(s_hist[-1], y_hist[-1])) / float(np.dot(y_hist[-1], y_hist[-1]))
+            gamma = float(dot(s_hist[-1], y_hist[-1])) / float(dot(y_hist[-1], y_hist[-1]))
         else:
-            gamma = 1.0 / max(float(np.linalg.norm(g)), 1e-12)
-        q *= gamma
+            gamma = 1.0 / max(float(nrm2(g)), 1e-12)
+        scal(gamma, q)
         for s, yv, rho, a in zip(s_hist, y_hist, rho_hist, reversed(alphas)):
-            b = rho * float(np.dot(yv, q))
-            q += (a - b) * s
-        direction = -q
-        slope = float(np.dot(g, direction))
+            b = rho * float(dot(yv, q))
+            axpy(s, q, a=a - b)
+        slope = -float(dot(g, q))
         if slope >= 0:  # not a descent direction: restart from steepest descent
             s_hist, y_hist, rho_hist = [], [], []
-            direction = -g * (1.0 / max(float(np.linalg.norm(g)), 1e-12))
-            slope = float(np.dot(g, direction))
+            q = g * g.dtype.type(1.0 / max(float(nrm2(g)), 1e-12))
+            slope = -float(dot(g, q))
         step = 1.0
         for _ in range(20):
-            x_new = x + np.float32(step) * direction
+            x_new = x.copy()
+            axpy(q, x_new, a=-step)
             f_new, g_new = fun(x_new)
             if f_new <= f + 1e-4 * step * slope:
                 break
             step *= 0.5
         else:
             break
-        s = x_new - x
+        scal(-step, q)  # q is now the step taken, x_new - x
         yv = g_new - g
-        sy = float(np.dot(s, yv))
+        sy = float(dot(q, yv))
         x, f, g = x_new, f_new, g_new
         if sy > 1e-10:
-            s_hist.append(s)
+            if len(s_hist) >= memory:
+                del s_hist[0], y_hist[0], rho_hist[0]
+            s_hist.append(q)
             y_hist.append(yv)
             rho_hist.append(1.0 / sy)
-            if len(s_hist) > memory:
-                s_hist.pop(0)
-                y_hist.pop(0)
-                rho_hist.pop(0)
     return x, it
 
 

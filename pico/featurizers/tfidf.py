@@ -27,7 +27,9 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     char_ngrams : tuple of int or None, default=(2, 4)
         None turns character n-grams off.
     min_df : int, default=2
-        Minimum document frequency of a character n-gram (words keep all).
+        Minimum document frequency of an n-gram. Features are fitted on the whole
+        dataset, so an n-gram found in one row only can never help predict another
+        row: it only lets a checker memorise that row's (possibly wrong) label.
     lowercase : bool, default=True
 
     Examples
@@ -51,16 +53,22 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TfidfFeaturizer:
         """Learn the vocabularies and IDF weights."""
-        self.word_ = TfidfVectorizer(
+        n_docs = len(texts)
+        words: dict[str, Any] = dict(
             ngram_range=self.word_ngrams,
             sublinear_tf=True,
             lowercase=self.lowercase,
             token_pattern=r"(?u)\b\w+\b",
             dtype=np.float32,
-        ).fit(texts)
+        )
+        try:
+            self.word_ = TfidfVectorizer(min_df=min(self.min_df, max(n_docs, 1)), **words).fit(
+                texts
+            )
+        except ValueError:  # no word reaches min_df (tiny data): keep them all
+            self.word_ = TfidfVectorizer(**words).fit(texts)
         self.char_ = None
         if self.char_ngrams is not None:
-            n_docs = len(texts)
             self.char_ = TfidfVectorizer(
                 analyzer="char_wb",
                 ngram_range=self.char_ngrams,
