@@ -1,34 +1,119 @@
-"""The benchmark script runs end to end in its quick mode."""
+"""The evaluation suite: its noise cells, and the whole command in quick mode."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from datasets.loaders import datasets_available
+from experiments.suite import methods as M
+from experiments.suite.scenarios import Dataset, cells_for, make_cell
 
 
-@pytest.mark.skipif(not datasets_available("clinc150"), reason="CLINC150 not available")
-def test_quick_benchmark(tmp_path: Path) -> None:
-    from experiments import benchmark_core as bench
-
-    doc, out = tmp_path / "bench.md", tmp_path / "bench.json"
-    results = bench.main(
-        ["--quick", "--jobs", "1", "--scenarios", "clinc-within20", "--doc", str(doc),
-         "--json", str(out)]
+def toy_dataset(k: int = 8, per_class: int = 50) -> Dataset:
+    clean = np.repeat(np.arange(k), per_class)
+    groups = np.array(["a", "b"] * (k // 2))
+    conf = np.random.default_rng(0).random((k, k))
+    return Dataset(
+        name="toy",
+        texts=[f"row {i}" for i in range(len(clean))],
+        class_names=np.array([f"c{i}" for i in range(k)]),
+        clean=clean,
+        class_group=groups,
+        test_texts=[],
+        test_clean=np.zeros(0, dtype=np.int64),
+        confusion=conf,
     )
-    record = results["scenarios"][0]
-    methods = record["methods"]
-    assert set(methods) == {"pico", "cleanlab (prune_by_noise_rate)", "cleanlab (both)"}
-    for m in methods.values():
-        assert m["accuracy_before"] == pytest.approx(0.8, abs=0.01)
-        assert 0.0 <= m["accuracy_after"] <= 1.0
-    pico_row = methods["pico"]
-    # the threshold sweep at the default threshold reproduces pico's own decision
-    at_default = [s for s in pico_row["threshold_sweep"] if s["threshold"] == 0.6][0]
-    assert at_default["changed"] == pico_row["changed"]
-    assert at_default["damage"] == pico_row["damage"]
-    assert "## clinc-within20" in doc.read_text()
-    assert json.loads(out.read_text())["scenarios"][0]["scenario"] == "clinc-within20"
+
+
+@pytest.mark.parametrize("noise", ["uniform", "within-group", "confusable", "generic-specific"])
+@pytest.mark.parametrize("rate", [0.1, 0.2, 0.4])
+def test_cells_hit_their_rate(noise: str, rate: float) -> None:
+    ds = toy_dataset()
+    cell = make_cell(ds, noise, rate, seed=3)
+    measured = np.mean(cell.noisy != cell.clean)
+    assert measured == pytest.approx(rate, abs=0.03)
+    assert cell.key == f"toy/{noise}/{rate:g}"
+    # the same seed gives the same cell; another seed another one
+    assert np.array_equal(make_cell(ds, noise, rate, seed=3).noisy, cell.noisy)
+    assert not np.array_equal(make_cell(ds, noise, rate, seed=4).noisy, cell.noisy)
+
+
+def test_within_group_and_generic_noise_stay_in_the_group() -> None:
+    ds = toy_dataset()
+    for noise in ("within-group", "generic-specific"):
+        cell = make_cell(ds, noise, 0.2, seed=0)
+        moved = cell.noisy != cell.clean
+        assert np.all(ds.class_group[cell.noisy[moved]] == ds.class_group[cell.clean[moved]])
+    cell = make_cell(ds, "generic-specific", 0.1, seed=0)
+    moved = cell.noisy != cell.clean
+    # the same part of a few classes moves, each into one sibling
+    sources = np.unique(cell.clean[moved])
+    for c in sources:
+        assert len(np.unique(cell.noisy[moved & (cell.clean == c)])) == 1
+        assert np.sum(moved & (cell.clean == c)) == round(cell.info["fraction_moved"] * 50)
+    assert cell.info["pairs"] == len(sources)
+
+
+def test_rate_zero_is_one_cell_per_subsample() -> None:
+    ds = toy_dataset()
+    cells = cells_for(ds, ["uniform", "confusable", "imbalanced-confusable"], [0.0, 0.2], seed=0)
+    keys = [c.key for c in cells]
+    assert keys == [
+        "toy/none/0", "toy/uniform/0.2", "toy/confusable/0.2",
+        "toy/imbalanced-confusable/0", "toy/imbalanced-confusable/0.2",
+    ]
+    imb = cells[-1]
+    sizes = np.bincount(imb.clean, minlength=8)
+    assert sizes.max() == 50 and sizes.min() < 10 and len(imb.rows) < 400
+    assert np.all(cells[0].noisy == cells[0].clean)
+
+
+@pytest.mark.skipif(
+    not (datasets_available("clinc150") and datasets_available("banking77")),
+    reason="CLINC150 / BANKING77 not available",
+)
+def test_quick_suite_end_to_end(tmp_path: Path) -> None:
+    from experiments import evaluate
+
+    doc, out, img = tmp_path / "bench.md", tmp_path / "bench.json", tmp_path / "img"
+    args = ["--quick", "--jobs", "1", "--doc", str(doc), "--json", str(out), "--img", str(img)]
+    results = evaluate.main(args)
+    cells = results["cells"]
+    keys = {c["key"] for c in cells}
+    for dataset in ("clinc150", "banking77"):
+        assert f"{dataset}/none/0" in keys
+        for noise in ("uniform", "within-group", "confusable", "generic-specific",
+                      "imbalanced-confusable"):
+            assert f"{dataset}/{noise}/0.2" in keys
+    for c in cells:
+        assert set(c["methods"]) == set(M.METHODS)
+        none = c["methods"][M.NONE]
+        assert none["changed"] == 0 and none["accuracy_after"] == none["accuracy_before"]
+        assert none["accuracy_before"] == pytest.approx(1 - c["measured_noise_rate"])
+        assert c["methods"][M.MEAN_VOTE]["fits"] == 75
+        for m in c["methods"].values():
+            assert 0.0 <= m["accuracy_after"] <= 1.0 and 0.0 <= m["test_accuracy"] <= 1.0
+        vote = c["methods"][M.PICO_VOTE]
+        at_default = [s for s in c["pico_threshold_sweep"] if s["threshold"] == 0.6][0]
+        assert (at_default["changed"], at_default["damage"]) == (vote["changed"], vote["damage"])
+    noisy = [c for c in cells if c["rate"] > 0]
+    # cleaning helps on average: PICO raises label accuracy over the noisy labels
+    gain = np.mean([c["methods"][M.PICO_DEFAULT]["accuracy_after"]
+                    - c["methods"][M.NONE]["accuracy_after"] for c in noisy])
+    assert gain > 0
+    text = doc.read_text()
+    for heading in ("## CLINC150", "## BANKING77", "### Label accuracy after cleaning",
+                    "### Where PICO's defaults are behind a baseline", "Quick mode"):
+        assert heading in text
+    for png in ("accuracy-clinc150.png", "precision-recall-banking77.png"):
+        assert (img / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"img/{png}" in text
+    assert json.loads(out.read_text())["cells"] == json.loads(json.dumps(cells))
+    # the page is redrawn from the JSON alone
+    doc2 = tmp_path / "again.md"
+    evaluate.main(["--report-only", "--json", str(out), "--doc", str(doc2), "--img", str(img)])
+    assert doc2.read_text() == text

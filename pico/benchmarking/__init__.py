@@ -1,6 +1,7 @@
-"""Benchmark helpers: seeded label-noise injection for known-noise experiments.
+"""Benchmark helpers: seeded label-noise injection and correction-quality metrics.
 
-See :mod:`pico.benchmarking.noise` for the noise models.
+See :mod:`pico.benchmarking.noise` for the noise models and
+:mod:`pico.benchmarking.metrics` for the metrics.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from pico.benchmarking.noise import (
     within_group_noise,
 )
 
+from .metrics import correction_metrics, ranking_average_precision
 from .synthetic import make_blobs_with_noise
 
 __all__ = [
     "confusable_noise",
+    "correction_metrics",
     "generic_specific_noise",
     "imbalanced_subsample",
     "make_blobs_with_noise",
     "noise_rate",
+    "ranking_average_precision",
     "sibling_pairs",
     "uniform_noise",
     "within_group_noise",

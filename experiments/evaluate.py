@@ -1,0 +1,316 @@
+"""The evaluation suite: every label-correction claim of PICO, from one command.
+
+For each dataset (CLINC150, BANKING77) x noise model x rate (see
+``experiments/suite/scenarios.py``), every method (``experiments/suite/methods.py``)
+cleans the same noisy labels with the same features and checker; the clean labels
+score the result:
+
+- label accuracy after cleaning; precision, recall and F1 of the changed labels;
+  damage (right labels made wrong);
+- average precision of finding the rows whose final label is still wrong by sorting
+  on the method's confidence in it (``pico_confidence`` for PICO);
+- accuracy on the clean test split of a checker trained on the corrected labels;
+- wall seconds and checker fits.
+
+Usage::
+
+    python experiments/evaluate.py                       # everything -> docs/benchmarks.md
+    python experiments/evaluate.py --quick               # small end-to-end check (CI)
+    python experiments/evaluate.py --datasets banking77 --noise confusable --rates 0.2
+    python experiments/evaluate.py --report-only         # redraw the page from the JSON
+
+Raw results go to ``experiments/results/`` (git-ignored); plots to ``docs/img/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from datasets.loaders import datasets_available  # noqa: E402
+from experiments.suite import methods as M  # noqa: E402
+from experiments.suite.report import render_markdown, write_plots  # noqa: E402
+from experiments.suite.scenarios import (  # noqa: E402
+    DATASETS,
+    NOISE_MODELS,
+    RATES,
+    Cell,
+    Dataset,
+    cells_for,
+    featurize,
+    load_dataset,
+)
+from pico.benchmarking.metrics import correction_metrics, ranking_average_precision  # noqa: E402
+from pico.corrector import IterativeCorrector  # noqa: E402
+
+DEFAULT_DOC = REPO / "docs" / "benchmarks.md"
+DEFAULT_JSON = REPO / "experiments" / "results" / "evaluate.json"
+DEFAULT_IMG = REPO / "docs" / "img"
+QUICK_OUT = REPO / "experiments" / "results" / "quick"
+QUICK_PICO = {"n_branches": 2}
+
+
+def log(message: str) -> None:
+    """Print a progress line at once (runs are long; output may be piped)."""
+    stamp = _dt.datetime.now().strftime("%H:%M:%S")
+    print(f"{stamp} {message}", flush=True)
+
+
+def confusion_scores(y: np.ndarray, probs: np.ndarray, k: int) -> np.ndarray:
+    """(K, K) out-of-fold probability mass per true class, zero diagonal."""
+    scores = np.zeros((k, k))
+    np.add.at(scores, y, probs)
+    np.fill_diagonal(scores, 0.0)
+    return scores
+
+
+def prepare_dataset(name: str, *, quick: bool, seed: int, jobs: int) -> Dataset:
+    """Load, featurize and fit the clean-label confusion that confusable noise uses."""
+    dataset = load_dataset(name, quick=quick, seed=seed)
+    X, _ = featurize(dataset, np.arange(len(dataset.clean)), "full")
+    start = time.perf_counter()
+    probs = M.cross_val_probs(X, dataset.clean, dataset.n_classes, jobs=jobs, seed=seed)
+    dataset.confusion = confusion_scores(dataset.clean, probs, dataset.n_classes)
+    log(
+        f"[{name}] {len(dataset.clean)} rows, {dataset.n_classes} classes, "
+        f"{len(np.unique(dataset.class_group))} groups; clean-label checker "
+        f"{np.mean(probs.argmax(axis=1) == dataset.clean):.3f} out-of-fold accuracy "
+        f"({time.perf_counter() - start:.0f}s)"
+    )
+    return dataset
+
+
+def _same_config(options: dict[str, Any], vote_options: dict[str, Any]) -> bool:
+    defaults = IterativeCorrector().__dict__
+    a = {**defaults, **options}
+    b = {**defaults, **vote_options}
+    return a == b
+
+
+def evaluate_cell(
+    cell: Cell, *, jobs: int, seed: int, pico_options: dict[str, Any]
+) -> dict[str, Any]:
+    """Run every method on one cell; return its JSON-ready record."""
+    ds = cell.dataset
+    k = ds.n_classes
+    X, X_test = featurize(ds, cell.rows, cell.subsample)
+    clean, noisy = cell.clean, cell.noisy
+    outcomes: dict[str, M.Outcome] = {M.NONE: M.Outcome(noisy, None, 0.0, 0)}
+
+    log(f"    cleanlab: {M.CV_FOLDS}-fold CV + find_label_issues")
+    outcomes.update(M.run_cleanlab(X, noisy, k, jobs=jobs, seed=seed))
+    log(f"    MultiSplit {M.SHARED_BRANCHES}x{M.SHARED_FOLDS}: majority, Dawid-Skene, mean vote")
+    outcomes.update(M.run_multisplit_votes(X, noisy, k, jobs=jobs, seed=seed, log=log))
+    names = ds.class_names[noisy]
+    vote_options = {**pico_options, "n_iterations": 1}
+    log("    PICO vote only")
+    outcomes[M.PICO_VOTE] = M.run_pico(
+        cell.texts, names, ds.class_names, jobs=jobs, seed=seed, options=vote_options, log=log
+    )
+    if _same_config(pico_options, vote_options):
+        same = outcomes[M.PICO_VOTE]
+        outcomes[M.PICO_DEFAULT] = M.Outcome(
+            same.labels, same.confidence, same.seconds, same.fits,
+            {**same.extra, "same_run_as": M.PICO_VOTE},
+        )
+    else:
+        log("    PICO defaults")
+        outcomes[M.PICO_DEFAULT] = M.run_pico(
+            cell.texts, names, ds.class_names, jobs=jobs, seed=seed, options=pico_options,
+            log=log,
+        )
+    log("    test-split accuracy of a checker trained on each method's labels")
+    test_acc = M.test_accuracy(
+        X, X_test, ds.test_clean, {n: o.labels for n, o in outcomes.items()}, jobs=jobs
+    )
+    methods: dict[str, Any] = {}
+    for name, out in outcomes.items():
+        m = correction_metrics(clean, noisy, out.labels)
+        m["average_precision"] = (
+            None if out.confidence is None
+            else ranking_average_precision(out.labels != clean, out.confidence)
+        )
+        m["test_accuracy"] = test_acc[name]
+        m["seconds"] = round(out.seconds, 3)
+        m["fits"] = out.fits
+        extra = {key: v for key, v in out.extra.items() if key != "threshold_labels"}
+        methods[name] = {**m, **extra}
+        log(
+            f"    {name:32s} acc {m['accuracy_before']:.4f} -> {m['accuracy_after']:.4f}  "
+            f"changed {m['changed']:5d}  damage {m['damage']:4d}  test {m['test_accuracy']:.4f}"
+            f"  {out.seconds:6.1f}s"
+        )
+    sweep = [
+        {"threshold": t, **correction_metrics(clean, noisy, labels)}
+        for t, labels in outcomes[M.PICO_VOTE].extra.get("threshold_labels", {}).items()
+    ]
+    return {
+        "key": cell.key,
+        "dataset": ds.name,
+        "noise": cell.noise,
+        "rate": cell.rate,
+        "subsample": cell.subsample,
+        "rows": int(len(clean)),
+        "classes": int(k),
+        "measured_noise_rate": float(np.mean(noisy != clean)),
+        "info": cell.info,
+        "methods": methods,
+        "not_run": dict(M.NOT_RUN),
+        "pico_threshold_sweep": sweep,
+    }
+
+
+def machine_info() -> dict[str, Any]:
+    """Cores, processor and versions of this machine."""
+    processor = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                processor = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import cleanlab
+    import crowdkit
+    import sklearn
+
+    import pico
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "processor": processor or platform.machine(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "cleanlab": cleanlab.__version__,
+        "crowd-kit": getattr(crowdkit, "__version__", "unknown"),
+        "pico": pico.__version__,
+    }
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return obj
+
+
+def write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (creating its folder) through a temporary file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    parser.add_argument("--noise", nargs="+", choices=NOISE_MODELS, default=list(NOISE_MODELS))
+    parser.add_argument(
+        "--rates", nargs="+", type=float, default=None,
+        help=f"noise rates (default {' '.join(map(str, RATES))}; 0 0.2 with --quick)",
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of noise, folds, checkers")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="small subsamples of both datasets, rates 0 and 0.2, n_branches=2 for PICO: "
+        "checks the suite end to end in about a minute (not a measurement)",
+    )
+    parser.add_argument("--doc", type=Path, default=None, help="markdown page to write")
+    parser.add_argument("--json", type=Path, default=None, help="raw results to write")
+    parser.add_argument("--img", type=Path, default=None, help="folder for the PNG plots")
+    parser.add_argument(
+        "--report-only", action="store_true",
+        help="do not run anything: redraw the page and plots from the JSON results",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the selected cells, then write the JSON results, the plots and the page."""
+    args = parse_args(argv)
+    out = QUICK_OUT if args.quick else None
+    doc = args.doc or (out / "benchmarks.md" if out else DEFAULT_DOC)
+    json_path = args.json or (out / "evaluate.json" if out else DEFAULT_JSON)
+    img = args.img or (out / "img" if out else DEFAULT_IMG)
+    if args.report_only:
+        results = json.loads(json_path.read_text(encoding="utf-8"))
+        plots = write_plots(results, img)
+        write(doc, render_markdown(results, plots, doc.parent))
+        log(f"wrote {doc}")
+        return results  # type: ignore[no-any-return]
+    rates = args.rates or ([0.0, 0.2] if args.quick else list(RATES))
+    pico_options = dict(QUICK_PICO) if args.quick else {}
+    results: dict[str, Any] = {
+        "meta": {
+            "command": "python experiments/evaluate.py " + " ".join(
+                sys.argv[1:] if argv is None else argv
+            ),
+            "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "quick": args.quick,
+            "jobs": args.jobs,
+            "seed": args.seed,
+            "rates": rates,
+            "noise_models": args.noise,
+            "pico_options": pico_options,
+            "machine": machine_info(),
+        },
+        "cells": [],
+        "skipped": [],
+    }
+    start = time.perf_counter()
+    log(f"evaluate: datasets {args.datasets}, noise {args.noise}, rates {rates}, "
+        f"jobs {args.jobs}, quick {args.quick}")
+    for name in args.datasets:
+        if not datasets_available(name):
+            log(f"[{name}] skipped: dataset folder not found (set PICO_DATASETS)")
+            results["skipped"].append(name)
+            continue
+        dataset = prepare_dataset(name, quick=args.quick, seed=args.seed, jobs=args.jobs)
+        cells = cells_for(dataset, args.noise, rates, seed=args.seed)
+        for i, cell in enumerate(cells, 1):
+            log(
+                f"[{cell.key}] cell {i}/{len(cells)}: {len(cell.rows)} rows, "
+                f"{np.mean(cell.noisy != cell.clean):.3f} noise"
+            )
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="The least populated class")
+                record = evaluate_cell(
+                    cell, jobs=args.jobs, seed=args.seed, pico_options=pico_options
+                )
+            results["cells"].append(record)
+            results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)
+            write(json_path, json.dumps(_jsonable(results), indent=1) + "\n")
+    plots = write_plots(results, img)
+    write(doc, render_markdown(results, plots, doc.parent))
+    log(f"wrote {json_path} and {doc} in {time.perf_counter() - start:.0f}s")
+    return results
+
+
+if __name__ == "__main__":
+    main()
