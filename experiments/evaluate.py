@@ -54,7 +54,11 @@ from experiments.suite.scenarios import (  # noqa: E402
     featurize,
     load_dataset,
 )
-from pico.benchmarking.metrics import correction_metrics, ranking_average_precision  # noqa: E402
+from pico.benchmarking.metrics import (  # noqa: E402
+    calibration_bins,
+    correction_metrics,
+    ranking_average_precision,
+)
 from pico.corrector import IterativeCorrector  # noqa: E402
 
 DEFAULT_DOC = REPO / "docs" / "benchmarks.md"
@@ -102,7 +106,12 @@ def _same_config(options: dict[str, Any], vote_options: dict[str, Any]) -> bool:
 
 
 def evaluate_cell(
-    cell: Cell, *, jobs: int, seed: int, pico_options: dict[str, Any]
+    cell: Cell,
+    *,
+    jobs: int,
+    seed: int,
+    pico_options: dict[str, Any],
+    methods: tuple[str, ...] = M.METHODS,
 ) -> dict[str, Any]:
     """Run every method on one cell; return its JSON-ready record."""
     ds = cell.dataset
@@ -110,45 +119,50 @@ def evaluate_cell(
     X, X_test = featurize(ds, cell.rows, cell.subsample)
     clean, noisy = cell.clean, cell.noisy
     outcomes: dict[str, M.Outcome] = {M.NONE: M.Outcome(noisy, None, 0.0, 0)}
-
-    log(f"    cleanlab: {M.CV_FOLDS}-fold CV + find_label_issues")
-    outcomes.update(M.run_cleanlab(X, noisy, k, jobs=jobs, seed=seed))
-    log(f"    MultiSplit {M.SHARED_BRANCHES}x{M.SHARED_FOLDS}: majority, Dawid-Skene, mean vote")
-    outcomes.update(M.run_multisplit_votes(X, noisy, k, jobs=jobs, seed=seed, log=log))
+    if M.CLEANLAB_PRUNE in methods or M.CLEANLAB_BOTH in methods:
+        log(f"    cleanlab: {M.CV_FOLDS}-fold CV + find_label_issues")
+        outcomes.update(M.run_cleanlab(X, noisy, k, jobs=jobs, seed=seed))
+    if {M.MAJORITY, M.DAWID_SKENE, M.MEAN_VOTE} & set(methods):
+        log(f"    MultiSplit {M.SHARED_BRANCHES}x{M.SHARED_FOLDS}: majority, Dawid-Skene, "
+            "mean vote")
+        outcomes.update(M.run_multisplit_votes(X, noisy, k, jobs=jobs, seed=seed, log=log))
     names = ds.class_names[noisy]
-    vote_options = {**pico_options, "n_iterations": 1}
-    log("    PICO vote only")
-    outcomes[M.PICO_VOTE] = M.run_pico(
-        cell.texts, names, ds.class_names, jobs=jobs, seed=seed, options=vote_options, log=log
-    )
-    if _same_config(pico_options, vote_options):
-        same = outcomes[M.PICO_VOTE]
-        outcomes[M.PICO_DEFAULT] = M.Outcome(
-            same.labels, same.confidence, same.seconds, same.fits,
-            {**same.extra, "same_run_as": M.PICO_VOTE},
+    ran: list[tuple[dict[str, Any], str]] = []
+    for variant, extra in M.PICO_VARIANTS.items():
+        if variant not in methods:
+            continue
+        options = {**pico_options, **extra}
+        same = next((name for opts, name in ran if _same_config(opts, options)), None)
+        if same is not None:
+            o = outcomes[same]
+            outcomes[variant] = M.Outcome(
+                o.labels, o.confidence, o.seconds, o.fits, {**o.extra, "same_run_as": same}
+            )
+            continue
+        log(f"    {variant}")
+        outcomes[variant] = M.run_pico(
+            cell.texts, names, ds.class_names, jobs=jobs, seed=seed, options=options, log=log
         )
-    else:
-        log("    PICO defaults")
-        outcomes[M.PICO_DEFAULT] = M.run_pico(
-            cell.texts, names, ds.class_names, jobs=jobs, seed=seed, options=pico_options,
-            log=log,
-        )
+        ran.append((options, variant))
+    outcomes = {m: outcomes[m] for m in M.METHODS if m in outcomes}
     log("    test-split accuracy of a checker trained on each method's labels")
     test_acc = M.test_accuracy(
         X, X_test, ds.test_clean, {n: o.labels for n, o in outcomes.items()}, jobs=jobs
     )
-    methods: dict[str, Any] = {}
+    records: dict[str, Any] = {}
     for name, out in outcomes.items():
         m = correction_metrics(clean, noisy, out.labels)
         m["average_precision"] = (
             None if out.confidence is None
             else ranking_average_precision(out.labels != clean, out.confidence)
         )
+        if out.confidence is not None and name.startswith("PICO"):
+            m["calibration"] = calibration_bins(out.labels == clean, out.confidence)
         m["test_accuracy"] = test_acc[name]
         m["seconds"] = round(out.seconds, 3)
         m["fits"] = out.fits
         extra = {key: v for key, v in out.extra.items() if key != "threshold_labels"}
-        methods[name] = {**m, **extra}
+        records[name] = {**m, **extra}
         log(
             f"    {name:32s} acc {m['accuracy_before']:.4f} -> {m['accuracy_after']:.4f}  "
             f"changed {m['changed']:5d}  damage {m['damage']:4d}  test {m['test_accuracy']:.4f}"
@@ -156,7 +170,10 @@ def evaluate_cell(
         )
     sweep = [
         {"threshold": t, **correction_metrics(clean, noisy, labels)}
-        for t, labels in outcomes[M.PICO_VOTE].extra.get("threshold_labels", {}).items()
+        for t, labels in (
+            outcomes[M.PICO_VOTE].extra.get("threshold_labels", {}) if M.PICO_VOTE in outcomes
+            else {}
+        ).items()
     ]
     return {
         "key": cell.key,
@@ -168,10 +185,28 @@ def evaluate_cell(
         "classes": int(k),
         "measured_noise_rate": float(np.mean(noisy != clean)),
         "info": cell.info,
-        "methods": methods,
+        "methods": records,
         "not_run": dict(M.NOT_RUN),
         "pico_threshold_sweep": sweep,
     }
+
+
+def code_version() -> str:
+    """The git commit of the code that runs (with ``+changes`` when the tree is dirty)."""
+    import subprocess
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+changes" if dirty else "")
 
 
 def machine_info() -> dict[str, Any]:
@@ -234,6 +269,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--rates", nargs="+", type=float, default=None,
         help=f"noise rates (default {' '.join(map(str, RATES))}; 0 0.2 with --quick)",
     )
+    parser.add_argument(
+        "--methods", nargs="+", choices=M.METHODS, default=list(M.METHODS),
+        help="methods to run (default: all; 'no cleaning' always runs)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of noise, folds, checkers")
     parser.add_argument(
@@ -272,11 +311,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 sys.argv[1:] if argv is None else argv
             ),
             "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "commit": code_version(),
             "quick": args.quick,
             "jobs": args.jobs,
             "seed": args.seed,
             "rates": rates,
             "noise_models": args.noise,
+            "methods": args.methods,
             "pico_options": pico_options,
             "machine": machine_info(),
         },
@@ -301,7 +342,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="The least populated class")
                 record = evaluate_cell(
-                    cell, jobs=args.jobs, seed=args.seed, pico_options=pico_options
+                    cell, jobs=args.jobs, seed=args.seed, pico_options=pico_options,
+                    methods=tuple(args.methods),
                 )
             results["cells"].append(record)
             results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)

@@ -114,6 +114,7 @@ def clean(
     relabel_threshold: float = 0.6,
     review_threshold: float = 0.5,
     top_k: int = 20,
+    history: bool = False,
     n_jobs: int = 1,
     random_state: int | None = 0,
     merge_duplicates: bool = True,
@@ -141,6 +142,9 @@ def clean(
         Kept rows whose label's posterior is lower are marked ``review``.
     top_k : int, default=20
         Probabilities kept per row and checker.
+    history : bool, default=False
+        Combine every iteration's evidence with the label-history model (with
+        ``n_iterations`` > 1) instead of voting on the last iteration alone.
     n_jobs : int, default=1
         Local worker processes (-1: all cores).
     random_state : int or None, default=0
@@ -201,6 +205,7 @@ def clean(
         "relabel_threshold": relabel_threshold,
         "review_threshold": review_threshold,
         "top_k": top_k,
+        "history": history,
         "n_jobs": n_jobs,
         "random_state": random_state,
     }
@@ -221,7 +226,7 @@ def clean(
     status = spread(corr.status_, "skipped")
     suggested = spread(corr.suggested_, None)
     suggested_conf = spread(corr.suggested_confidence_, np.nan, float)
-    history = spread(corr.classes_[corr.history_], None)
+    label_history = spread(corr.classes_[corr.history_], None)
     options = {
         "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
         "featurizer": type(featurizer).__name__,
@@ -244,7 +249,7 @@ def clean(
         n_features=int(X.shape[1]),
     )
     return CleanResult(
-        out_labels, confidence, status, suggested, suggested_conf, history, summary
+        out_labels, confidence, status, suggested, suggested_conf, label_history, summary
     )
 
 

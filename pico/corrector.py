@@ -13,10 +13,10 @@ from .checkers.linear import SoftmaxRegression
 from .exceptions import InvalidInputError
 from .executors.base import Executor
 from .executors.local import LocalExecutor
+from .history.model import LabelHistoryModel
 from .splits.engine import MultiSplit
 from .store.base import PredictionStore
 from .store.memory import MemoryStore
-from .vote.bayes import BayesianVote
 
 __all__ = ["STATUSES", "IterativeCorrector"]
 
@@ -48,9 +48,11 @@ class IterativeCorrector:
     """Find and correct wrong labels by iterated MultiSplit-Train-Check and Bayesian vote.
 
     Each iteration trains ``n_branches x n_folds`` checkers on the current labels, each
-    predicting the rows it did not see; the :class:`~pico.vote.BayesianVote` combines
-    those predictions with the given label (whose reliability per class it estimates)
-    into a posterior; rows whose posterior for another class reaches
+    predicting the rows it did not see; the Bayesian vote
+    (:class:`~pico.history.LabelHistoryModel` on the last iteration, or on every
+    iteration so far with ``history=True``) combines those predictions with the given
+    label (whose reliability per class it estimates) into a posterior; rows whose
+    posterior for another class reaches
     ``relabel_threshold`` take that class for the next iteration. It stops after
     ``n_iterations`` or when fewer than ``tol`` of the rows change.
 
@@ -74,6 +76,11 @@ class IterativeCorrector:
         Stop when fewer than this fraction of rows change in an iteration.
     top_k : int, default=20
         Probabilities kept per row and checker in the prediction store.
+    history : bool, default=False
+        Combine the evidence of every iteration so far with the label-history model
+        (:class:`~pico.history.LabelHistoryModel`) instead of voting on the last
+        iteration alone; rows whose history is expected to change label more than
+        once are marked ``review``.
     executor : Executor, optional
         Where checkers train. Default: :class:`~pico.executors.LocalExecutor` with
         ``n_jobs`` workers.
@@ -105,6 +112,9 @@ class IterativeCorrector:
         Final posterior.
     iterations_ : list of dict
         Per iteration: rows changed, tempering, estimated noise rate, seconds.
+    expected_changes_ : ndarray of shape (N,)
+        With ``history``: expected number of label changes along each row's history
+        (zeros otherwise).
     n_iter_ : int
     n_fits_ : int
         Checker fits run.
@@ -131,6 +141,7 @@ class IterativeCorrector:
         review_threshold: float = 0.5,
         tol: float = 0.002,
         top_k: int = 20,
+        history: bool = False,
         executor: Executor | None = None,
         n_jobs: int = 1,
         store_factory: Callable[[int, int], PredictionStore] | None = None,
@@ -145,6 +156,7 @@ class IterativeCorrector:
         self.review_threshold = review_threshold
         self.tol = tol
         self.top_k = top_k
+        self.history = history
         self.executor = executor
         self.n_jobs = n_jobs
         self.store_factory = store_factory
@@ -202,7 +214,7 @@ class IterativeCorrector:
         store = (
             self.store_factory(n, k)
             if self.store_factory is not None
-            else MemoryStore(n, k, top_k=self.top_k, keep_iterations=1)
+            else MemoryStore(n, k, top_k=self.top_k, keep_iterations=None if self.history else 1)
         )
         splitter = MultiSplit(
             checker,
@@ -215,7 +227,8 @@ class IterativeCorrector:
         current = given.copy()
         history = [given.copy()]
         self.iterations_: list[dict[str, Any]] = []
-        vote = BayesianVote(random_state=self.random_state)
+        model = LabelHistoryModel(random_state=self.random_state)
+        self.expected_changes_ = np.zeros(n)
         for t in range(1, self.n_iterations + 1):
             start = time.perf_counter()
 
@@ -225,8 +238,19 @@ class IterativeCorrector:
 
             splitter.run(X, current, k, store, t, progress=tick)
             fit_seconds = time.perf_counter() - start
-            vote.fit(store.branches(t), given, groups=groups, n_classes=k)
-            post = vote.posterior_
+            # Without history the model sees the last iteration only: the Bayesian vote.
+            first = 1 if self.history else t
+            model.fit(
+                [store.branches(s) for s in range(first, t + 1)],
+                given,
+                trained_on=history[first - 1 :],
+                groups=groups,
+                n_classes=k,
+            )
+            post = model.posterior_
+            if self.history:
+                self.expected_changes_ = model.expected_changes_
+            weight = {"weights": np.round(model.weights_, 4).tolist(), "stay": model.stay_}
             best = post.argmax(axis=1)
             confident = post[np.arange(n), best] >= self.relabel_threshold
             proposed = np.where(confident, best, given)
@@ -237,7 +261,7 @@ class IterativeCorrector:
                 "iteration": t,
                 "changed": changed,
                 "differ_from_given": int(np.sum(current != given)),
-                "beta": float(vote.beta_),
+                **weight,
                 "estimated_noise_rate": float(1.0 - post[np.arange(n), given].mean()),
                 "fit_seconds": round(fit_seconds, 3),
                 "seconds": round(time.perf_counter() - start, 3),
@@ -256,8 +280,8 @@ class IterativeCorrector:
         self.classes_ = classes
         self.history_ = np.stack(history, axis=1)
         self.posterior_ = post
-        self.noise_ = vote.noise_
-        self.beta_ = vote.beta_
+        self.noise_ = model.noise_
+        self.beta_ = model.betas_[-1]
         self.n_iter_ = len(history) - 1
         self.n_fits_ = splitter.n_fits_
         self._finish(given, current, post)
@@ -268,7 +292,7 @@ class IterativeCorrector:
         rows = np.arange(n)
         # A row whose label moved more than once (A -> B -> A, A -> B -> C) is unstable.
         moves = np.sum(self.history_[:, 1:] != self.history_[:, :-1], axis=1)
-        unstable = moves >= 2
+        unstable = (moves >= 2) | (self.expected_changes_ > 1.0)
         final = np.where(unstable, given, current)
         status = np.full(n, "kept", dtype=object)
         status[final != given] = "relabeled"

@@ -191,3 +191,25 @@ def test_custom_checker(noisy: tuple[np.ndarray, np.ndarray, np.ndarray], seed: 
     assert np.mean(corr.labels_ == y_true) >= np.mean(y_noisy == y_true) + 0.05
     assert checker.get_params()["warm_start"] is False  # the prototype is not touched
     assert not hasattr(checker, "coef_")
+
+
+def test_history_model_uses_every_iteration(
+    noisy: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int
+) -> None:
+    X, y_true, y_noisy = noisy
+    params = {**FAST, "n_iterations": 3, "tol": 0.0}
+    corr = IterativeCorrector(random_state=seed, history=True, **params).fit(X, y_noisy)
+    assert corr.n_iter_ == 3
+    # the model weighed every iteration so far, the last time three of them
+    assert [len(it["weights"]) for it in corr.iterations_] == [1, 2, 3]
+    assert all(0.5 <= it["stay"] <= 1.0 for it in corr.iterations_)
+    assert corr.expected_changes_.shape == (len(y_noisy),)
+    assert np.all(corr.expected_changes_ >= 0) and np.all(corr.expected_changes_ <= 2 + 1e-9)
+    # rows expected to change label more than once go to review, keeping their label
+    flagged = corr.expected_changes_ > 1.0
+    assert np.all(corr.status_[flagged] == "review")
+    assert np.all(corr.labels_[flagged] == y_noisy[flagged])
+    assert np.mean(corr.labels_ == y_true) >= np.mean(y_noisy == y_true) + 0.05
+    # the first iteration is the plain vote: the same labels as a one-iteration run
+    one = IterativeCorrector(random_state=seed, **{**FAST, "n_iterations": 1}).fit(X, y_noisy)
+    np.testing.assert_array_equal(corr.history_[:, 1], one.history_[:, 1])

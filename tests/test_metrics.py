@@ -57,3 +57,20 @@ def test_average_precision_of_rankings() -> None:
     assert ranking_average_precision(np.zeros(3, bool), [0.1, 0.2, 0.3]) is None
     with pytest.raises(InvalidInputError, match="same shape"):
         ranking_average_precision(err, [0.1])
+
+
+def test_calibration_bins() -> None:
+    from pico.benchmarking.metrics import calibration_bins
+
+    rng = np.random.default_rng(0)
+    conf = rng.random(20000)
+    calibrated = rng.random(20000) < conf
+    table = calibration_bins(calibrated, conf)
+    assert sum(table["count"]) == 20000 and len(table["edges"]) == 11
+    assert table["ece"] < 0.02
+    for c, a in zip(table["confidence"], table["accuracy"]):
+        assert abs(c - a) < 0.05
+    overconfident = calibration_bins(rng.random(20000) < conf / 2, conf)
+    assert overconfident["ece"] > 0.2
+    edge = calibration_bins([True, False], [1.0, 0.0], n_bins=4)
+    assert edge["count"] == [1, 0, 0, 1] and edge["accuracy"][1] is None

@@ -17,6 +17,8 @@ everything it needed and the number of checker fits.
   the branches' mean probability, the checkers are retrained on those labels, three
   rounds in all. The shared round's seconds are charged to each of the three.
 - ``PICO vote only``: ``pico.clean`` with one iteration (Bayesian vote).
+- ``PICO vote + history``: ``pico.clean`` with up to 3 iterations combined by the
+  label-history model.
 - ``PICO defaults``: ``pico.clean`` with its defaults.
 """
 
@@ -55,10 +57,17 @@ METHODS = (
     DAWID_SKENE,
     MEAN_VOTE,
     PICO_VOTE,
+    PICO_HISTORY,
     PICO_DEFAULT,
 )
 #: Methods the suite names but cannot run yet, with the reason the report gives.
-NOT_RUN = {PICO_HISTORY: "the label-history model is not implemented yet"}
+NOT_RUN: dict[str, str] = {}
+#: pico.clean options of the PICO variants (on top of the run's own options).
+PICO_VARIANTS = {
+    PICO_VOTE: {"n_iterations": 1, "history": False},
+    PICO_HISTORY: {"n_iterations": 3, "history": True},
+    PICO_DEFAULT: {},
+}
 
 CV_FOLDS = 5
 SHARED_BRANCHES = 5

@@ -16,10 +16,11 @@ from pico.benchmarking.noise import (
     within_group_noise,
 )
 
-from .metrics import correction_metrics, ranking_average_precision
+from .metrics import calibration_bins, correction_metrics, ranking_average_precision
 from .synthetic import make_blobs_with_noise
 
 __all__ = [
+    "calibration_bins",
     "confusable_noise",
     "correction_metrics",
     "generic_specific_noise",

@@ -14,7 +14,7 @@ from sklearn.metrics import average_precision_score
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["correction_metrics", "ranking_average_precision"]
+__all__ = ["calibration_bins", "correction_metrics", "ranking_average_precision"]
 
 
 def _codes(values: npt.ArrayLike, name: str) -> np.ndarray:
@@ -121,3 +121,58 @@ def ranking_average_precision(is_error: npt.ArrayLike, confidence: npt.ArrayLike
     if not err.any():
         return None
     return float(average_precision_score(err, -conf))
+
+
+def calibration_bins(
+    correct: npt.ArrayLike, confidence: npt.ArrayLike, *, n_bins: int = 10
+) -> dict[str, Any]:
+    """Reliability table: how often labels with confidence near p are right.
+
+    Parameters
+    ----------
+    correct : array-like of bool, shape (N,)
+        True where the label is right.
+    confidence : array-like of float in [0, 1], shape (N,)
+        Confidence in that label.
+    n_bins : int, default=10
+        Equal-width bins over [0, 1].
+
+    Returns
+    -------
+    dict
+        ``edges`` (n_bins + 1), and per bin ``count``, ``confidence`` (mean) and
+        ``accuracy`` (fraction right; None for an empty bin); ``ece``: the expected
+        calibration error, sum over bins of count / N * |accuracy - confidence|.
+
+    Examples
+    --------
+    >>> t = calibration_bins([True, True, False, True], [0.95, 0.9, 0.15, 0.2], n_bins=2)
+    >>> t["count"], t["accuracy"], round(t["ece"], 3)
+    ([2, 2], [0.5, 1.0], 0.2)
+    """
+    ok = np.asarray(correct, dtype=bool)
+    conf = np.asarray(confidence, dtype=np.float64)
+    if ok.shape != conf.shape:
+        raise InvalidInputError(
+            f"correct and confidence must have the same shape; got {ok.shape} and {conf.shape}"
+        )
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1], right=False), 0, n_bins - 1)
+    count = np.bincount(which, minlength=n_bins)
+    conf_sum = np.bincount(which, weights=conf, minlength=n_bins)
+    ok_sum = np.bincount(which, weights=ok.astype(np.float64), minlength=n_bins)
+    mean_conf = [float(c / m) if m else None for c, m in zip(conf_sum, count)]
+    accuracy = [float(a / m) if m else None for a, m in zip(ok_sum, count)]
+    total = max(int(count.sum()), 1)
+    ece = sum(
+        m / total * abs(a - c)
+        for m, a, c in zip(count.tolist(), accuracy, mean_conf)
+        if a is not None and c is not None
+    )
+    return {
+        "edges": edges.tolist(),
+        "count": count.tolist(),
+        "confidence": mean_conf,
+        "accuracy": accuracy,
+        "ece": float(ece),
+    }

@@ -22,13 +22,14 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from scipy.special import logsumexp
 
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
 
-__all__ = ["BayesianVote", "bayes_posterior", "checker_evidence"]
+__all__ = ["BayesianVote", "bayes_posterior", "checker_evidence", "fit_noise_matrix"]
 
 _log = logging.getLogger(__name__)
 
@@ -254,28 +255,9 @@ class BayesianVote:
         return self
 
     def _m_step_noise(self, post: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-        """T[c, c] = reliability rho_c; T[c, l != c] = (1 - rho_c) Q[c, l].
-
-        rho_c gets ``diag_strength`` pseudo-counts towards 1. The confusion profile Q
-        gets ``off_strength`` pseudo-counts spread evenly: a class whose noise is
-        concentrated on a few siblings (many rows) keeps that structure, while the one
-        or two rows a checker confuses in a clean class stay close to uniform, so a
-        checker's systematic confusion does not become a learned "noise pair".
-        """
-        onehot_t = np.zeros((k, len(labels)))
-        onehot_t[labels, np.arange(len(labels))] = 1.0
-        counts = (onehot_t @ post).T  # counts[c, l] = sum_i post_i(c) [y~_i = l]
-        diag = np.diag(counts).copy()
-        rows = counts.sum(axis=1)
-        rho = (diag + self.diag_strength) / (rows + self.diag_strength + 1.0)
-        off = counts.copy()
-        off[np.diag_indices(k)] = 0.0
-        off += self.off_strength / max(k - 1, 1)
-        off[np.diag_indices(k)] = 0.0
-        noise = off / off.sum(axis=1, keepdims=True) * (1.0 - rho)[:, None]
-        noise[np.diag_indices(k)] = rho
-        out: np.ndarray = noise
-        return out
+        return fit_noise_matrix(
+            post, labels, k, diag_strength=self.diag_strength, off_strength=self.off_strength
+        )
 
     @staticmethod
     def _marginal_ll(
@@ -309,3 +291,57 @@ class BayesianVote:
             "max_rows_for_beta": self.max_rows_for_beta,
             "random_state": self.random_state,
         }
+
+
+def fit_noise_matrix(
+    post: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    *,
+    diag_strength: float = 2.0,
+    off_strength: float = 20.0,
+) -> np.ndarray:
+    """M-step of the noise matrix: T[c, c] = rho_c, T[c, l != c] = (1 - rho_c) Q[c, l].
+
+    rho_c gets ``diag_strength`` pseudo-counts towards 1 (against one towards 0). The
+    confusion profile Q gets ``off_strength`` pseudo-counts spread evenly: a class
+    whose noise is concentrated on a few siblings (many rows) keeps that structure,
+    while the one or two rows a checker confuses in a clean class stay close to
+    uniform, so a checker's systematic confusion does not become a learned "noise pair".
+
+    Parameters
+    ----------
+    post : ndarray of shape (N, K)
+        Posterior over the true class of every row.
+    labels : ndarray of shape (N,)
+        Given labels, coded 0..K-1.
+    n_classes : int
+    diag_strength, off_strength : float
+
+    Returns
+    -------
+    ndarray of shape (K, K)
+        Rows sum to 1.
+
+    Examples
+    --------
+    >>> T = fit_noise_matrix(np.eye(2)[[0, 0, 1, 1]], np.array([0, 0, 1, 0]), 2)
+    >>> T.sum(axis=1).round(6).tolist(), bool(T[1, 1] < T[0, 0])
+    ([1.0, 1.0], True)
+    """
+    k = n_classes
+    onehot_t = sp.csr_matrix(
+        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
+    )
+    counts = np.asarray(onehot_t @ post).T  # counts[c, l] = sum_i post_i(c) [y~_i = l]
+    diag = np.diag(counts).copy()
+    rows = counts.sum(axis=1)
+    rho = (diag + diag_strength) / (rows + diag_strength + 1.0)
+    off = counts.copy()
+    off[np.diag_indices(k)] = 0.0
+    off += off_strength / max(k - 1, 1)
+    off[np.diag_indices(k)] = 0.0
+    noise = off / off.sum(axis=1, keepdims=True) * (1.0 - rho)[:, None]
+    noise[np.diag_indices(k)] = rho
+    out: np.ndarray = noise
+    return out
