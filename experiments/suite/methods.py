@@ -13,9 +13,9 @@ everything it needed and the number of checker fits.
   MultiSplit round (5 branches x 5 folds, pico's split engine and top-k store) on the
   noisy labels. Majority: a strict majority of branch argmaxes for one other class
   relabels a row. Dawid-Skene (crowd-kit): the given label and each branch's argmax are
-  workers; its aggregate is the new label. Mean vote x3: every row takes the argmax of
-  the branches' mean probability, the checkers are retrained on those labels, three
-  rounds in all. The shared round's seconds are charged to each of the three.
+  workers; its aggregate is the new label. Mean vote x3: a row whose most probable
+  class under the branches' mean probability reaches 0.5 takes that class, the
+  checkers are retrained on the new labels, three rounds in all. The shared round's seconds are charged to each of the three.
 - ``PICO vote only``: ``pico.clean`` with one iteration (Bayesian vote).
 - ``PICO vote + history``: ``pico.clean`` with up to 3 iterations combined by the
   label-history model.
@@ -73,6 +73,7 @@ CV_FOLDS = 5
 SHARED_BRANCHES = 5
 SHARED_FOLDS = 5
 MEAN_VOTE_ROUNDS = 3
+MEAN_VOTE_THRESHOLD = 0.5
 TOP_K = 20
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
@@ -188,7 +189,8 @@ def run_multisplit_votes(
             log(f"      mean vote round {r}")
             branches = shared.run_round(labels)
         mean = np.mean(branches, axis=0)
-        new = mean.argmax(axis=1)
+        best = mean.argmax(axis=1)
+        new = np.where(mean[rows, best] >= MEAN_VOTE_THRESHOLD, best, labels)
         per_round.append(int(np.sum(new != labels)))
         labels = new
     vote_seconds = time.perf_counter() - t0 - sum(shared.round_seconds[1:])

@@ -301,8 +301,9 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         "majority of the branches' argmaxes for another class relabels a row.",
         "- **Dawid-Skene**: crowd-kit's `DawidSkene` with the given label and each branch's "
         "argmax (same round) as workers; its aggregate is the new label.",
-        f"- **mean vote x3**: every row takes the argmax of the branches' mean probability; "
-        f"the checkers are retrained on those labels; {M.MEAN_VOTE_ROUNDS} rounds "
+        f"- **mean vote x3**: a row whose most probable class under the branches' mean "
+        f"probability reaches {M.MEAN_VOTE_THRESHOLD} takes that class; the checkers are "
+        f"retrained on the new labels; {M.MEAN_VOTE_ROUNDS} rounds "
         f"({M.SHARED_BRANCHES * M.SHARED_FOLDS * M.MEAN_VOTE_ROUNDS} fits). Its first round "
         "is the round majority and Dawid-Skene use; that round's seconds are counted in "
         "each of the three.",
