@@ -287,6 +287,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--report-only", action="store_true",
         help="do not run anything: redraw the page and plots from the JSON results",
     )
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, default=None,
+        help="with --report-only: add the cells of these result files (runs of other parts "
+        "of the grid) to the page",
+    )
     return parser.parse_args(argv)
 
 
@@ -299,6 +304,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     img = args.img or (out / "img" if out else DEFAULT_IMG)
     if args.report_only:
         results = json.loads(json_path.read_text(encoding="utf-8"))
+        for extra in args.merge or []:
+            more = json.loads(extra.read_text(encoding="utf-8"))
+            keys = {c["key"] for c in results["cells"]}
+            results["cells"] += [c for c in more["cells"] if c["key"] not in keys]
+            results["meta"].setdefault("merged", []).append(
+                {k: more["meta"].get(k) for k in ("command", "date", "commit", "total_seconds")}
+            )
         plots = write_plots(results, img)
         write(doc, render_markdown(results, plots, doc.parent))
         log(f"wrote {doc}")

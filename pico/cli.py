@@ -83,6 +83,13 @@ def _default_run_dir(path: Path) -> Path:
     "--iterations", default=1, show_default=True, type=int, help="At most T iterations."
 )
 @click.option(
+    "--history/--no-history",
+    default=False,
+    show_default=True,
+    help="Combine every iteration's evidence with the label-history model (use with "
+    "--iterations 2 or more).",
+)
+@click.option(
     "--threshold",
     default=0.6,
     show_default=True,
@@ -125,6 +132,7 @@ def _clean(
     branches: int,
     folds: int,
     iterations: int,
+    history: bool,
     threshold: float,
     jobs: int,
     quiet: bool,
@@ -183,6 +191,7 @@ def _clean(
         n_branches=branches,
         n_folds=folds,
         n_iterations=iterations,
+        history=history,
         relabel_threshold=threshold,
         n_jobs=jobs,
         random_state=seed,

@@ -282,6 +282,12 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         f"- `--jobs {meta['jobs']}` worker processes for every method's checkers; seed "
         f"{meta['seed']} for noise, folds and checkers.",
     ]
+    for part in meta.get("merged", []):
+        out.append(
+            f"- Also from `{part['command'].strip()}` ({part['date']}, code at commit "
+            f"{part.get('commit') or 'unknown'}, {(part.get('total_seconds') or 0) / 60:.1f} "
+            "minutes)."
+        )
     if meta.get("quick"):
         out += ["", "**Quick mode**: small subsamples; checks the suite runs, measures nothing."]
     out += [
