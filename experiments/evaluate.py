@@ -41,10 +41,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from datasets.loaders import datasets_available  # noqa: E402
-from experiments.suite import methods as M  # noqa: E402
-from experiments.suite.report import render_markdown, write_plots  # noqa: E402
-from experiments.suite.scenarios import (  # noqa: E402
+from datasets.loaders import datasets_available
+from experiments.suite import methods as M
+from experiments.suite.report import render_markdown, write_plots
+from experiments.suite.scenarios import (
     DATASETS,
     NOISE_MODELS,
     RATES,
@@ -54,12 +54,12 @@ from experiments.suite.scenarios import (  # noqa: E402
     featurize,
     load_dataset,
 )
-from pico.benchmarking.metrics import (  # noqa: E402
+from pico.benchmarking.metrics import (
     calibration_bins,
     correction_metrics,
     ranking_average_precision,
 )
-from pico.corrector import IterativeCorrector  # noqa: E402
+from pico.corrector import IterativeCorrector
 
 DEFAULT_DOC = REPO / "docs" / "benchmarks.md"
 DEFAULT_JSON = REPO / "experiments" / "results" / "evaluate.json"

@@ -122,7 +122,8 @@ def test_import_needs_no_optional_engine() -> None:
     import sys
 
     code = (
-        "import sys, pico; bad = [m for m in ('ray', 'pyspark', 'torch', 'hmmlearn') "
+        "import sys, pico, pico.api, pico.corrector, pico.history; "
+        "bad = [m for m in ('ray', 'pyspark', 'torch', 'hmmlearn') "
         "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -224,3 +224,19 @@ def test_bad_option_value(csv_file: Path) -> None:
 def test_version() -> None:
     result = run(["--version"])
     assert result.exit_code == 0 and "pico" in result.output
+
+
+def test_clean_with_the_history_model(csv_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    args = ["clean", str(csv_file), "--text-column", "text", "-o", str(out),
+            "--run-dir", str(tmp_path / "run"), "--branches", "2", "--iterations", "2",
+            "--history", "-q"]
+    result = run(args)
+    assert result.exit_code == 0, result.output
+    cleaned = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert cleaned.loc[0, "pico_label"] == "weather"
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["options"]["history"] is True
+    # every iteration recorded the weights the history model gave the iterations so far
+    weights = [len(it["weights"]) for it in summary["iterations"]]
+    assert weights == list(range(1, len(weights) + 1))

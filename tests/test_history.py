@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from pico.history import sticky_forward, sticky_smooth
-
-hmmlearn = pytest.importorskip("hmmlearn")
-
+from pico.exceptions import InvalidInputError
+from pico.history import LabelHistoryModel, sticky_forward, sticky_smooth
+from pico.store.base import SparsePredictions
+from pico.vote.bayes import BayesianVote
 
 def _dense_reference(log_em: np.ndarray, init: np.ndarray, stay: float, jump: np.ndarray):
     """Smoothed posteriors and log-likelihood of one row from hmmlearn (dense K x K)."""
+    pytest.importorskip("hmmlearn")
     from hmmlearn.base import BaseHMM
 
     k = log_em.shape[1]
@@ -108,13 +110,6 @@ def test_shape_errors() -> None:
 
 # --------------------------------------------------------------------------- the model
 
-import scipy.sparse as sp  # noqa: E402
-
-from pico.exceptions import InvalidInputError  # noqa: E402
-from pico.history import LabelHistoryModel  # noqa: E402
-from pico.store.base import SparsePredictions  # noqa: E402
-from pico.vote.bayes import BayesianVote  # noqa: E402
-
 
 def _branches(probs: list[np.ndarray]) -> list[SparsePredictions]:
     return [SparsePredictions(sp.csr_matrix(p), np.zeros(len(p))) for p in probs]
@@ -136,7 +131,7 @@ def _noisy_problem(n: int = 600, k: int = 4, rate: float = 0.25, seed: int = 0):
 
 
 def test_one_iteration_is_the_bayesian_vote() -> None:
-    clean, given, checker, _ = _noisy_problem()
+    _, given, checker, _ = _noisy_problem()
     branches = _branches([checker(2.5) for _ in range(3)])
     model = LabelHistoryModel(random_state=0).fit([branches], given, trained_on=[given])
     vote = BayesianVote(random_state=0).fit(branches, given)

@@ -155,7 +155,7 @@ def write_plots(results: dict[str, Any], folder: Path) -> dict[str, list[Path]]:
         by_dataset.setdefault(c["dataset"], []).append(c)
     markers = "osD^v<>xP*"
     for dataset, cells in by_dataset.items():
-        names = [n for n in _methods_present(cells) if n != M.PICO_VOTE or True]
+        names = _methods_present(cells)
         models = [n for n in NOISE_MODELS if any(c["noise"] == n for c in cells)]
         if not models:
             continue
@@ -298,7 +298,7 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         "(`TfidfFeaturizer`: word 1-2-grams + character 2-4-grams) and the same checker "
         "(`SoftmaxRegression()` defaults).",
         "",
-        f"- **none**: the noisy labels as given.",
+        "- **none**: the noisy labels as given.",
         f"- **cleanlab prune / both**: {M.CV_FOLDS}-fold stratified out-of-fold probabilities, "
         "`cleanlab.filter.find_label_issues(filter_by='prune_by_noise_rate' | 'both')`, "
         "flagged rows relabeled to the argmax (one cross-validation for both).",
