@@ -122,7 +122,7 @@ def evaluate_cell(
     if M.CLEANLAB_PRUNE in methods or M.CLEANLAB_BOTH in methods:
         log(f"    cleanlab: {M.CV_FOLDS}-fold CV + find_label_issues")
         outcomes.update(M.run_cleanlab(X, noisy, k, jobs=jobs, seed=seed))
-    if {M.MAJORITY, M.DAWID_SKENE, M.MEAN_VOTE} & set(methods):
+    if {M.MAJORITY, M.DAWID_SKENE, M.MEAN_VOTE, M.MEAN_VOTE_HALF} & set(methods):
         log(f"    MultiSplit {M.SHARED_BRANCHES}x{M.SHARED_FOLDS}: majority, Dawid-Skene, "
             "mean vote")
         outcomes.update(M.run_multisplit_votes(X, noisy, k, jobs=jobs, seed=seed, log=log))

@@ -94,7 +94,7 @@ def test_quick_suite_end_to_end(tmp_path: Path) -> None:
         none = c["methods"][M.NONE]
         assert none["changed"] == 0 and none["accuracy_after"] == none["accuracy_before"]
         assert none["accuracy_before"] == pytest.approx(1 - c["measured_noise_rate"])
-        assert c["methods"][M.MEAN_VOTE]["fits"] == 75
+        assert c["methods"][M.MEAN_VOTE]["fits"] == c["methods"][M.MEAN_VOTE_HALF]["fits"] == 75
         for m in c["methods"].values():
             assert 0.0 <= m["accuracy_after"] <= 1.0 and 0.0 <= m["test_accuracy"] <= 1.0
         vote = c["methods"][M.PICO_VOTE]

@@ -13,9 +13,10 @@ everything it needed and the number of checker fits.
   MultiSplit round (5 branches x 5 folds, pico's split engine and top-k store) on the
   noisy labels. Majority: a strict majority of branch argmaxes for one other class
   relabels a row. Dawid-Skene (crowd-kit): the given label and each branch's argmax are
-  workers; its aggregate is the new label. Mean vote x3: a row whose most probable
-  class under the branches' mean probability reaches 0.5 takes that class, the
-  checkers are retrained on the new labels, three rounds in all. The shared round's seconds are charged to each of the three.
+  workers; its aggregate is the new label. Mean vote x3: every row takes the most
+  probable class under the branches' mean probability, the checkers are retrained on
+  the new labels, three rounds in all; the ``(p >= 0.5)`` variant moves only rows whose
+  most probable class reaches 0.5. Both variants share round 1. The shared round's seconds are charged to each of the three.
 - ``PICO vote only``: ``pico.clean`` with one iteration (Bayesian vote).
 - ``PICO vote + history``: ``pico.clean`` with up to 3 iterations combined by the
   label-history model.
@@ -24,6 +25,7 @@ everything it needed and the number of checker fits.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +48,7 @@ CLEANLAB_BOTH = "cleanlab both"
 MAJORITY = "MultiSplit majority"
 DAWID_SKENE = "Dawid-Skene (crowd-kit)"
 MEAN_VOTE = "MultiSplit mean vote x3"
+MEAN_VOTE_HALF = "MultiSplit mean vote x3 (p >= 0.5)"
 PICO_VOTE = "PICO vote only"
 PICO_HISTORY = "PICO vote + history"
 PICO_DEFAULT = "PICO defaults"
@@ -56,6 +59,7 @@ METHODS = (
     MAJORITY,
     DAWID_SKENE,
     MEAN_VOTE,
+    MEAN_VOTE_HALF,
     PICO_VOTE,
     PICO_HISTORY,
     PICO_DEFAULT,
@@ -181,26 +185,36 @@ def run_multisplit_votes(
     new, conf = dawid_skene(noisy, tops, k)
     out[DAWID_SKENE] = Outcome(new, conf, first + time.perf_counter() - t0, fits_per_round)
 
-    t0 = time.perf_counter()
-    labels = noisy
-    per_round = []
-    for r in range(1, MEAN_VOTE_ROUNDS + 1):
-        if r > 1:
-            log(f"      mean vote round {r}")
-            branches = shared.run_round(labels)
-        mean = np.mean(branches, axis=0)
-        best = mean.argmax(axis=1)
-        new = np.where(mean[rows, best] >= MEAN_VOTE_THRESHOLD, best, labels)
-        per_round.append(int(np.sum(new != labels)))
-        labels = new
-    vote_seconds = time.perf_counter() - t0 - sum(shared.round_seconds[1:])
-    out[MEAN_VOTE] = Outcome(
-        labels,
-        mean[rows, labels],
-        sum(shared.round_seconds) + vote_seconds,
-        fits_per_round * MEAN_VOTE_ROUNDS,
-        {"changed_per_round": per_round},
-    )
+    # The iterated mean vote, in two variants that share round 1: every row takes the
+    # most probable class ("argmax"), or only rows where it reaches 0.5.
+    models_after_round_1 = copy.deepcopy(shared.splitter._models)
+    for name, threshold in ((MEAN_VOTE, 0.0), (MEAN_VOTE_HALF, MEAN_VOTE_THRESHOLD)):
+        splits = shared
+        if threshold > 0:
+            splits = SharedSplits(X, noisy, k, jobs=jobs, seed=seed)
+            splits.splitter._models = copy.deepcopy(models_after_round_1)
+            splits.round_seconds = [first]
+        t0 = time.perf_counter()
+        labels, probs, per_round, train_seconds = noisy, branches, [], 0.0
+        for r in range(1, MEAN_VOTE_ROUNDS + 1):
+            if r > 1:
+                log(f"      {name} round {r}")
+                start = time.perf_counter()
+                probs = splits.run_round(labels)
+                train_seconds += time.perf_counter() - start
+            mean = np.mean(probs, axis=0)
+            best = mean.argmax(axis=1)
+            new = np.where(mean[rows, best] >= threshold, best, labels)
+            per_round.append(int(np.sum(new != labels)))
+            labels = new
+        vote_seconds = time.perf_counter() - t0 - train_seconds
+        out[name] = Outcome(
+            labels,
+            mean[rows, labels],
+            first + train_seconds + vote_seconds,
+            fits_per_round * MEAN_VOTE_ROUNDS,
+            {"changed_per_round": per_round},
+        )
     return out
 
 
