@@ -309,7 +309,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             keys = {c["key"] for c in results["cells"]}
             results["cells"] += [c for c in more["cells"] if c["key"] not in keys]
             results["meta"].setdefault("merged", []).append(
-                {k: more["meta"].get(k) for k in ("command", "date", "commit", "total_seconds")}
+                {
+                    k: more["meta"].get(k)
+                    for k in ("command", "date", "commit", "total_seconds", "note")
+                }
             )
         plots = write_plots(results, img)
         write(doc, render_markdown(results, plots, doc.parent))

@@ -289,7 +289,7 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         out.append(
             f"- Also from `{part['command'].strip()}` ({part['date']}, code at commit "
             f"{part.get('commit') or 'unknown'}, {(part.get('total_seconds') or 0) / 60:.1f} "
-            "minutes)."
+            "minutes)" + (f": {part['note']}." if part.get("note") else ".")
         )
     if meta.get("quick"):
         out += ["", "**Quick mode**: small subsamples; checks the suite runs, measures nothing."]
