@@ -65,7 +65,13 @@ DEFAULT_DOC = REPO / "docs" / "benchmarks.md"
 DEFAULT_JSON = REPO / "experiments" / "results" / "evaluate.json"
 DEFAULT_IMG = REPO / "docs" / "img"
 QUICK_OUT = REPO / "experiments" / "results" / "quick"
-QUICK_PICO = {"n_branches": 2}
+QUICK_PICO = {"n_branches": 2, "n_folds": 3}
+QUICK_SHARED = {"n_branches": 2, "n_folds": 3}
+#: What ``--quick`` runs: every noise model once, over both datasets.
+QUICK_CELLS = {
+    "clinc150": [("within-group", 0.0), ("within-group", 0.2), ("generic-specific", 0.2)],
+    "banking77": [("confusable", 0.2), ("uniform", 0.2), ("imbalanced-confusable", 0.2)],
+}
 
 
 def log(message: str) -> None:
@@ -112,8 +118,12 @@ def evaluate_cell(
     seed: int,
     pico_options: dict[str, Any],
     methods: tuple[str, ...] = M.METHODS,
+    shared_splits: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Run every method on one cell; return its JSON-ready record."""
+    shared_splits = shared_splits or {
+        "n_branches": M.SHARED_BRANCHES, "n_folds": M.SHARED_FOLDS
+    }
     ds = cell.dataset
     k = ds.n_classes
     X, X_test = featurize(ds, cell.rows, cell.subsample)
@@ -123,9 +133,11 @@ def evaluate_cell(
         log(f"    cleanlab: {M.CV_FOLDS}-fold CV + find_label_issues")
         outcomes.update(M.run_cleanlab(X, noisy, k, jobs=jobs, seed=seed))
     if {M.MAJORITY, M.DAWID_SKENE, M.MEAN_VOTE, M.MEAN_VOTE_HALF} & set(methods):
-        log(f"    MultiSplit {M.SHARED_BRANCHES}x{M.SHARED_FOLDS}: majority, Dawid-Skene, "
-            "mean vote")
-        outcomes.update(M.run_multisplit_votes(X, noisy, k, jobs=jobs, seed=seed, log=log))
+        log(f"    MultiSplit {shared_splits['n_branches']}x{shared_splits['n_folds']}: "
+            "majority, Dawid-Skene, mean vote")
+        outcomes.update(
+            M.run_multisplit_votes(X, noisy, k, jobs=jobs, seed=seed, log=log, **shared_splits)
+        )
     names = ds.class_names[noisy]
     ran: list[tuple[dict[str, Any], str]] = []
     for variant, extra in M.PICO_VARIANTS.items():
@@ -264,7 +276,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
-    parser.add_argument("--noise", nargs="+", choices=NOISE_MODELS, default=list(NOISE_MODELS))
+    parser.add_argument(
+        "--noise", nargs="+", choices=NOISE_MODELS, default=None,
+        help="noise models (default: all)",
+    )
     parser.add_argument(
         "--rates", nargs="+", type=float, default=None,
         help=f"noise rates (default {' '.join(map(str, RATES))}; 0 0.2 with --quick)",
@@ -277,8 +292,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of noise, folds, checkers")
     parser.add_argument(
         "--quick", action="store_true",
-        help="small subsamples of both datasets, rates 0 and 0.2, n_branches=2 for PICO: "
-        "checks the suite end to end in about a minute (not a measurement)",
+        help="small subsamples, each noise model once at 0.2 plus one clean cell, "
+        "n_branches=2 for PICO: checks the suite end to end (not a measurement)",
     )
     parser.add_argument("--doc", type=Path, default=None, help="markdown page to write")
     parser.add_argument("--json", type=Path, default=None, help="raw results to write")
@@ -298,6 +313,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the selected cells, then write the JSON results, the plots and the page."""
     args = parse_args(argv)
+    args.noise_given = args.noise is not None
+    args.noise = args.noise or list(NOISE_MODELS)
     out = QUICK_OUT if args.quick else None
     doc = args.doc or (out / "benchmarks.md" if out else DEFAULT_DOC)
     json_path = args.json or (out / "evaluate.json" if out else DEFAULT_JSON)
@@ -319,7 +336,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         log(f"wrote {doc}")
         return results  # type: ignore[no-any-return]
     rates = args.rates or ([0.0, 0.2] if args.quick else list(RATES))
+    # --quick alone: each noise model once, spread over the two datasets
+    quick_cells = QUICK_CELLS if args.quick and not (args.rates or args.noise_given) else None
     pico_options = dict(QUICK_PICO) if args.quick else {}
+    shared = dict(QUICK_SHARED) if args.quick else {
+        "n_branches": M.SHARED_BRANCHES, "n_folds": M.SHARED_FOLDS
+    }
     results: dict[str, Any] = {
         "meta": {
             "command": "python experiments/evaluate.py " + " ".join(
@@ -334,6 +356,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "noise_models": args.noise,
             "methods": args.methods,
             "pico_options": pico_options,
+            "shared_splits": shared,
             "machine": machine_info(),
         },
         "cells": [],
@@ -348,7 +371,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["skipped"].append(name)
             continue
         dataset = prepare_dataset(name, quick=args.quick, seed=args.seed, jobs=args.jobs)
-        cells = cells_for(dataset, args.noise, rates, seed=args.seed)
+        if quick_cells is not None:
+            cells = [
+                cell
+                for noise, rate in quick_cells[name]
+                for cell in cells_for(dataset, [noise], [rate], seed=args.seed)
+            ]
+        else:
+            cells = cells_for(dataset, args.noise, rates, seed=args.seed)
         for i, cell in enumerate(cells, 1):
             log(
                 f"[{cell.key}] cell {i}/{len(cells)}: {len(cell.rows)} rows, "
@@ -358,7 +388,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 warnings.filterwarnings("ignore", message="The least populated class")
                 record = evaluate_cell(
                     cell, jobs=args.jobs, seed=args.seed, pico_options=pico_options,
-                    methods=tuple(args.methods),
+                    methods=tuple(args.methods), shared_splits=shared,
                 )
             results["cells"].append(record)
             results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)

@@ -142,12 +142,22 @@ def run_cleanlab(X: Any, noisy: np.ndarray, k: int, *, jobs: int, seed: int) -> 
 class SharedSplits:
     """The MultiSplit rounds the simple votes share (5 x 5, pico's engine and store)."""
 
-    def __init__(self, X: Any, noisy: np.ndarray, k: int, *, jobs: int, seed: int) -> None:
+    def __init__(
+        self,
+        X: Any,
+        noisy: np.ndarray,
+        k: int,
+        *,
+        jobs: int,
+        seed: int,
+        n_branches: int = SHARED_BRANCHES,
+        n_folds: int = SHARED_FOLDS,
+    ) -> None:
         self.X, self.noisy, self.k = X, noisy, k
         self.splitter = MultiSplit(
             SoftmaxRegression(),
-            n_branches=SHARED_BRANCHES,
-            n_folds=SHARED_FOLDS,
+            n_branches=n_branches,
+            n_folds=n_folds,
             random_state=seed,
             executor=LocalExecutor(n_jobs=jobs),
         )
@@ -165,13 +175,22 @@ class SharedSplits:
 
 
 def run_multisplit_votes(
-    X: Any, noisy: np.ndarray, k: int, *, jobs: int, seed: int, log: Any
+    X: Any,
+    noisy: np.ndarray,
+    k: int,
+    *,
+    jobs: int,
+    seed: int,
+    log: Any,
+    n_branches: int = SHARED_BRANCHES,
+    n_folds: int = SHARED_FOLDS,
 ) -> dict[str, Outcome]:
     """Majority vote, Dawid-Skene and the iterated mean vote on shared MultiSplit rounds."""
-    shared = SharedSplits(X, noisy, k, jobs=jobs, seed=seed)
+    sizes = {"n_branches": n_branches, "n_folds": n_folds}
+    shared = SharedSplits(X, noisy, k, jobs=jobs, seed=seed, **sizes)
     branches = shared.run_round(noisy)
     first = shared.round_seconds[0]
-    fits_per_round = SHARED_BRANCHES * SHARED_FOLDS
+    fits_per_round = n_branches * n_folds
     rows = np.arange(len(noisy))
     out = {}
 
@@ -191,7 +210,7 @@ def run_multisplit_votes(
     for name, threshold in ((MEAN_VOTE, 0.0), (MEAN_VOTE_HALF, MEAN_VOTE_THRESHOLD)):
         splits = shared
         if threshold > 0:
-            splits = SharedSplits(X, noisy, k, jobs=jobs, seed=seed)
+            splits = SharedSplits(X, noisy, k, jobs=jobs, seed=seed, **sizes)
             splits.splitter._models = copy.deepcopy(models_after_round_1)
             splits.round_seconds = [first]
         t0 = time.perf_counter()

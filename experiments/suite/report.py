@@ -266,6 +266,9 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
     meta = results["meta"]
     mach = meta["machine"]
     total = meta.get("total_seconds")
+    shared = meta.get("shared_splits") or {
+        "n_branches": M.SHARED_BRANCHES, "n_folds": M.SHARED_FOLDS
+    }
     versions = ", ".join(
         f"{k} {mach[k]}" for k in ("pico", "numpy", "scikit-learn", "cleanlab", "crowd-kit")
     )
@@ -305,14 +308,14 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         f"- **cleanlab prune / both**: {M.CV_FOLDS}-fold stratified out-of-fold probabilities, "
         "`cleanlab.filter.find_label_issues(filter_by='prune_by_noise_rate' | 'both')`, "
         "flagged rows relabeled to the argmax (one cross-validation for both).",
-        f"- **majority**: one MultiSplit round ({M.SHARED_BRANCHES} branches x "
-        f"{M.SHARED_FOLDS} folds, pico's split engine and top-{M.TOP_K} store); a strict "
+        f"- **majority**: one MultiSplit round ({shared['n_branches']} branches x "
+        f"{shared['n_folds']} folds, pico's split engine and top-{M.TOP_K} store); a strict "
         "majority of the branches' argmaxes for another class relabels a row.",
         "- **Dawid-Skene**: crowd-kit's `DawidSkene` with the given label and each branch's "
         "argmax (same round) as workers; its aggregate is the new label.",
         "- **mean vote x3**: every row takes the most probable class under the branches' "
         "mean probability; the checkers are retrained on the new labels; "
-        f"{M.MEAN_VOTE_ROUNDS} rounds ({M.SHARED_BRANCHES * M.SHARED_FOLDS * M.MEAN_VOTE_ROUNDS}"
+        f"{M.MEAN_VOTE_ROUNDS} rounds ({shared['n_branches'] * shared['n_folds'] * M.MEAN_VOTE_ROUNDS}"
         " fits). **mean vote x3 (p>=0.5)**: the same, but only rows whose most probable "
         f"class reaches {M.MEAN_VOTE_THRESHOLD} move. Round 1 is the round majority and "
         "Dawid-Skene use; its seconds are counted in each method that uses it.",

@@ -23,8 +23,8 @@ class LocalExecutor:
     ----------
     n_jobs : int, default=1
         Worker processes. 1 runs everything in this process; -1 uses every core.
-        With several workers each gets one BLAS thread, which is faster than one
-        process with many threads for the small fits pico runs.
+        Every fit runs with one BLAS thread (in a worker or in this process), which
+        is faster than many threads for the small fits pico runs.
 
     Examples
     --------
@@ -50,7 +50,7 @@ class LocalExecutor:
         tasks = list(tasks)
         if workers == 1 or len(tasks) <= 1:
             for task in tasks:
-                yield fn(shared, task)
+                yield _single_threaded(fn, shared, task)
             return
         from joblib import Parallel, delayed
 
