@@ -321,6 +321,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     img = args.img or (out / "img" if out else DEFAULT_IMG)
     if args.report_only:
         results = json.loads(json_path.read_text(encoding="utf-8"))
+        results["meta"]["rendered_by"] = "python experiments/evaluate.py " + " ".join(
+            sys.argv[1:] if argv is None else argv
+        )
         for extra in args.merge or []:
             more = json.loads(extra.read_text(encoding="utf-8"))
             keys = {c["key"] for c in results["cells"]}

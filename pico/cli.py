@@ -226,16 +226,16 @@ def _clean(
         "feature_columns": feature_columns,
         "format": fmt,
     }
-    history = frame[[]].copy()
-    history["row"] = np.arange(len(frame))
+    history_table = frame[[]].copy()
+    history_table["row"] = np.arange(len(frame))
     for t in range(result.history.shape[1]):
-        history["given" if t == 0 else f"iteration_{t}"] = result.history[:, t]
-    history["final"] = result.labels
-    history["status"] = result.status
-    history["suggested"] = result.suggested
+        history_table["given" if t == 0 else f"iteration_{t}"] = result.history[:, t]
+    history_table["final"] = result.labels
+    history_table["status"] = result.status
+    history_table["suggested"] = result.suggested
     write_table(out, out_path, format=out_fmt)
     write_json(summary, run / "summary.json")
-    write_table(history, run / "history.csv", format="csv")
+    write_table(history_table, run / "history.csv", format="csv")
     if not quiet:
         click.echo(format_summary(summary, output=str(out_path)), err=True)
         click.echo(f"  run directory: {run}{os.sep}", err=True)

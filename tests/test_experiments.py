@@ -118,4 +118,7 @@ def test_quick_suite_end_to_end(tmp_path: Path) -> None:
     # the page is redrawn from the JSON alone
     doc2 = tmp_path / "again.md"
     evaluate.main(["--report-only", "--json", str(out), "--doc", str(doc2), "--img", str(img)])
-    assert doc2.read_text() == text
+    redrawn = doc2.read_text().splitlines()
+    drawn_by = [line for line in redrawn if line.startswith("- Page drawn from the saved results")]
+    assert len(drawn_by) == 1 and "--report-only" in drawn_by[0]
+    assert [line for line in redrawn if line not in drawn_by] == text.splitlines()

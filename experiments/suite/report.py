@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import methods as M
-from .scenarios import NOISE_MODELS
+from .scenarios import DATASETS, NOISE_MODELS, RATES
 
 SHORT = {
     M.NONE: "none",
@@ -142,6 +142,18 @@ def behind(c: dict[str, Any]) -> list[str]:
             )
         out.append(f"  - behind {SHORT[name]}: " + "; ".join(parts))
     return out
+
+
+def missing_cells(cells: list[dict[str, Any]]) -> list[str]:
+    """Keys of the full grid (every dataset, noise model and rate) not in ``cells``."""
+    have = {c["key"] for c in cells}
+    grid = []
+    for dataset in DATASETS:
+        grid.append(f"{dataset}/none/0")
+        for noise in NOISE_MODELS:
+            rates = RATES if noise.startswith("imbalanced") else [r for r in RATES if r > 0]
+            grid += [f"{dataset}/{noise}/{rate:g}" for rate in rates]
+    return [key for key in grid if key not in have]
 
 
 def write_plots(results: dict[str, Any], folder: Path) -> dict[str, list[Path]]:
@@ -288,6 +300,8 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         f"- `--jobs {meta['jobs']}` worker processes for every method's checkers; seed "
         f"{meta['seed']} for noise, folds and checkers.",
     ]
+    if meta.get("rendered_by"):
+        out.append(f"- Page drawn from the saved results by `{meta['rendered_by'].strip()}`.")
     for part in meta.get("merged", []):
         out.append(
             f"- Also from `{part['command'].strip()}` ({part['date']}, code at commit "
@@ -296,6 +310,15 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         )
     if meta.get("quick"):
         out += ["", "**Quick mode**: small subsamples; checks the suite runs, measures nothing."]
+    missing = missing_cells(results["cells"])
+    if missing and not meta.get("quick"):
+        out += [
+            "",
+            f"**Coverage**: {len(results['cells'])} of the "
+            f"{len(results['cells']) + len(missing)} cells of the full grid. Not run yet: "
+            + ", ".join(missing)
+            + ".",
+        ]
     out += [
         "",
         "## What is compared",
