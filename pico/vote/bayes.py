@@ -23,13 +23,19 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
 
-__all__ = ["BayesianVote", "bayes_posterior", "checker_evidence", "fit_noise_matrix"]
+__all__ = [
+    "BayesianVote",
+    "bayes_posterior",
+    "checker_evidence",
+    "class_frequencies",
+    "fit_noise_matrix",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -134,6 +140,12 @@ def bayes_posterior(
 class BayesianVote:
     """Fit the noise matrix, class prior and tempering, and compute the posterior.
 
+    The evidence of the branches is tempered by ``beta`` (they share most of their
+    training data); ``beta``, the noise matrix and the class prior are fitted by
+    expectation-maximisation on the held-out marginal likelihood of the given labels,
+    ``sum_i log sum_c q_i(c) T[c, y~_i]``, where ``q_i`` is what the checkers alone say.
+    :class:`~pico.history.LabelHistoryModel` runs the same EM over several iterations.
+
     Parameters
     ----------
     max_iter : int, default=20
@@ -162,6 +174,8 @@ class BayesianVote:
     class_prior_ : ndarray of shape (K,)
     beta_ : float
         Fitted tempering per branch (the ``beta`` of the formula above).
+    n_branches_ : int
+        M.
     posterior_ : ndarray of shape (N, K)
     log_likelihood_ : list of float
         Mean marginal log-likelihood of the given labels after each EM step.
@@ -213,72 +227,129 @@ class BayesianVote:
                 f"predictions have shape {branches[0].shape} but there are {len(labels)} labels "
                 f"and {k} classes"
             )
-        counts = np.bincount(labels, minlength=k).astype(np.float64)
-        prior = (counts + 0.5) / (counts.sum() + 0.5 * k)
-        evidence, m = checker_evidence(branches, prior)
-        noise = np.full((k, k), 0.1 / max(k - 1, 1))
-        np.fill_diagonal(noise, 0.9)
+        evidence, m = checker_evidence(branches, class_frequencies(labels, k))
+        return self._fit_em((evidence / m)[None], np.array([m]), labels, groups, k)
+
+    # The EM, shared with the label-history model. ``evidence`` has shape (T, N, K):
+    # each iteration's mean branch evidence; ``weights`` are ``beta_t * M_t``.
+
+    def _initial_stay(self, n_iterations: int) -> float:
+        return 1.0
+
+    def _log_q(
+        self, evidence: np.ndarray, prior: np.ndarray, weights: np.ndarray, stay: float
+    ) -> np.ndarray:
+        """log q: the checkers' evidence, tempered and multiplied (one label throughout)."""
+        log_q = np.log(prior) + np.tensordot(weights, evidence, axes=1)
+        return log_q - logsumexp(log_q, axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+    def _update_stay(
+        self,
+        evidence: np.ndarray,
+        labels: np.ndarray,
+        noise: np.ndarray,
+        prior: np.ndarray,
+        weights: np.ndarray,
+        stay: float,
+    ) -> float:
+        return stay
+
+    def _fit_em(
+        self,
+        evidence: np.ndarray,
+        sizes: np.ndarray,
+        labels: np.ndarray,
+        groups: np.ndarray | None,
+        k: int,
+    ) -> BayesianVote:
+        n_iter, n = evidence.shape[0], len(labels)
+        prior = class_frequencies(labels, k)
         rng = np.random.default_rng(self.random_state)
         sample = (
-            rng.choice(len(labels), self.max_rows_for_beta, replace=False)
-            if len(labels) > self.max_rows_for_beta
-            else slice(None)
+            np.sort(rng.choice(n, self.max_rows_for_beta, replace=False))
+            if n > self.max_rows_for_beta
+            else np.arange(n)
         )
-        beta = 1.0 / m
+        stay = self._initial_stay(n_iter)
+        noise = np.full((k, k), 0.1 / max(k - 1, 1))
+        np.fill_diagonal(noise, 0.9)
+        weights = np.full(n_iter, 1.0)
         history: list[float] = []
         for step in range(self.max_iter):
-            if step < 3 or step % 5 == 0:  # beta settles within a few steps
-                beta = self._fit_beta(evidence[sample], labels[sample], noise, prior, m)
+            if step < 3 or step % 5 == 0:  # the tempering settles within a few steps
+                weights = self._fit_weights(
+                    evidence[:, sample], labels[sample], noise, prior, weights, stay
+                )
             post = bayes_posterior(
-                evidence, labels, noise=noise, class_prior=prior, beta=beta, groups=groups
+                self._log_q(evidence, prior, weights, stay), labels, noise=noise,
+                class_prior=np.ones(k), beta=1.0, groups=groups,
             )
-            noise = self._m_step_noise(post, labels, k)
-            prior = (post.sum(axis=0) + 0.5) / (len(labels) + 0.5 * k)
-            ll = self._marginal_ll(evidence, labels, noise, prior, beta)
+            noise = fit_noise_matrix(
+                post, labels, k, diag_strength=self.diag_strength, off_strength=self.off_strength
+            )
+            prior = (post.sum(axis=0) + 0.5) / (n + 0.5 * k)
+            stay = self._update_stay(evidence, labels, noise, prior, weights, stay)
+            ll = _marginal_ll(self._log_q(evidence, prior, weights, stay), labels, noise)
             history.append(ll)
             if len(history) > 1 and abs(history[-1] - history[-2]) < self.tol:
                 break
-        self.beta_ = beta
+        self.posterior_ = bayes_posterior(
+            self._log_q(evidence, prior, weights, stay), labels, noise=noise,
+            class_prior=np.ones(k), beta=1.0, groups=groups,
+        )
+        self.weights_ = weights
+        self.betas_ = weights / sizes
+        self.beta_ = float(self.betas_[-1])
+        self.n_branches_ = int(sizes[-1])
+        self.stay_ = stay
         self.noise_ = noise
         self.class_prior_ = prior
-        self.n_branches_ = m
         self.log_likelihood_ = history
-        self.posterior_ = bayes_posterior(
-            evidence, labels, noise=noise, class_prior=prior, beta=beta, groups=groups
-        )
         _log.debug(
-            "vote: beta=%.3f after %d EM steps, mean label reliability %.3f",
-            beta,
+            "vote: beta*M %s, stay %.3f after %d EM steps",
+            np.round(weights, 3).tolist(),
+            stay,
             len(history),
-            float(np.average(np.diag(noise), weights=counts + 1e-9)),
         )
         return self
 
-    def _m_step_noise(self, post: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-        return fit_noise_matrix(
-            post, labels, k, diag_strength=self.diag_strength, off_strength=self.off_strength
-        )
+    def _fit_weights(
+        self,
+        evidence: np.ndarray,
+        labels: np.ndarray,
+        noise: np.ndarray,
+        prior: np.ndarray,
+        weights: np.ndarray,
+        stay: float,
+    ) -> np.ndarray:
+        """Tempering of each iteration that maximises the held-out likelihood."""
+        x0 = np.clip(weights, *self.beta_bounds)
+        bounds = [self.beta_bounds] * len(weights)
+        if stay >= 1.0:
+            # log q = log P + sum_t w_t e_t, so d ll_i / d w_t = E_post_i[e_t] - E_q_i[e_t].
+            log_label = np.log(np.maximum(noise[:, labels].T, 1e-300))
 
-    @staticmethod
-    def _marginal_ll(
-        evidence: np.ndarray, labels: np.ndarray, noise: np.ndarray, prior: np.ndarray, beta: float
-    ) -> float:
-        log_q = np.log(prior) + beta * evidence
-        log_q -= logsumexp(log_q, axis=1, keepdims=True)
-        ll = logsumexp(log_q + np.log(noise[:, labels].T), axis=1)
-        return float(ll.mean())
+            def loss_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+                log_q = BayesianVote._log_q(self, evidence, prior, x, 1.0)
+                joint = log_q + log_label
+                ll = logsumexp(joint, axis=1)
+                post = np.exp(joint - ll[:, None])
+                grad = np.einsum("tnk,nk->t", evidence, post - np.exp(log_q)) / len(labels)
+                return -float(ll.mean()), -grad
 
-    def _fit_beta(
-        self, evidence: np.ndarray, labels: np.ndarray, noise: np.ndarray, prior: np.ndarray, m: int
-    ) -> float:
-        low, high = self.beta_bounds
-        res = minimize_scalar(
-            lambda b: -self._marginal_ll(evidence, labels, noise, prior, b / m),
-            bounds=(low, high),
-            method="bounded",
-            options={"xatol": 1e-3},
-        )
-        return float(res.x) / m
+            res = minimize(
+                loss_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                options={"maxiter": 50},
+            )
+        else:
+
+            def loss(x: np.ndarray) -> float:
+                return -_marginal_ll(self._log_q(evidence, prior, x, stay), labels, noise)
+
+            res = minimize(
+                loss, x0, method="L-BFGS-B", bounds=bounds, options={"maxiter": 50, "eps": 1e-4}
+            )
+        return np.asarray(res.x, dtype=np.float64).copy()
 
     def get_params(self) -> dict[str, Any]:
         """Parameters, as in scikit-learn."""
@@ -291,6 +362,24 @@ class BayesianVote:
             "max_rows_for_beta": self.max_rows_for_beta,
             "random_state": self.random_state,
         }
+
+
+def class_frequencies(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Smoothed class frequencies of ``labels`` (half a pseudo-count per class).
+
+    Examples
+    --------
+    >>> class_frequencies(np.array([0, 0, 1]), 3).round(3).tolist()
+    [0.556, 0.333, 0.111]
+    """
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    return (counts + 0.5) / (counts.sum() + 0.5 * n_classes)  # type: ignore[no-any-return]
+
+
+def _marginal_ll(log_q: np.ndarray, labels: np.ndarray, noise: np.ndarray) -> float:
+    """Mean held-out log-likelihood of the given labels, ``log sum_c q(c) T[c, y~]``."""
+    ll = logsumexp(log_q + np.log(np.maximum(noise[:, labels].T, 1e-300)), axis=1)
+    return float(ll.mean())
 
 
 def fit_noise_matrix(
