@@ -40,7 +40,13 @@ from pico.checkers.linear import SoftmaxRegression
 from pico.executors.local import LocalExecutor
 from pico.splits.engine import MultiSplit
 from pico.store.memory import MemoryStore
-from pico.vote.baselines import majority_vote
+from pico.store.base import SparsePredictions
+from pico.vote.baselines import (
+    branch_argmaxes,
+    majority_vote,
+    mean_probability,
+    mean_probability_vote,
+)
 
 NONE = "no cleaning"
 CLEANLAB_PRUNE = "cleanlab prune_by_noise_rate"
@@ -165,13 +171,21 @@ class SharedSplits:
         self.store = MemoryStore(len(noisy), k, top_k=TOP_K, keep_iterations=1)
         self.round_seconds: list[float] = []
 
-    def run_round(self, labels: np.ndarray) -> list[np.ndarray]:
-        """Train every checker on ``labels``; return each branch's (N, K) probabilities."""
+    def run_round(self, labels: np.ndarray) -> list[SparsePredictions]:
+        """Train every checker on ``labels``; return each branch's predictions."""
         t = len(self.round_seconds) + 1
         start = time.perf_counter()
         self.splitter.run(self.X, labels, self.k, self.store, t)
         self.round_seconds.append(time.perf_counter() - start)
-        return [np.exp(p.log_dense(slice(None))) for p in self.store.branches(t)]
+        return list(self.store.branches(t))
+
+    def fork(self) -> SharedSplits:
+        """A copy that continues from here on its own labels (folds and warm starts kept)."""
+        twin = copy.copy(self)
+        twin.splitter = copy.deepcopy(self.splitter)
+        twin.store = MemoryStore(len(self.noisy), self.k, top_k=TOP_K, keep_iterations=1)
+        twin.round_seconds = list(self.round_seconds)
+        return twin
 
 
 def run_multisplit_votes(
@@ -186,8 +200,9 @@ def run_multisplit_votes(
     n_folds: int = SHARED_FOLDS,
 ) -> dict[str, Outcome]:
     """Majority vote, Dawid-Skene and the iterated mean vote on shared MultiSplit rounds."""
-    sizes = {"n_branches": n_branches, "n_folds": n_folds}
-    shared = SharedSplits(X, noisy, k, jobs=jobs, seed=seed, **sizes)
+    shared = SharedSplits(
+        X, noisy, k, jobs=jobs, seed=seed, n_branches=n_branches, n_folds=n_folds
+    )
     branches = shared.run_round(noisy)
     first = shared.round_seconds[0]
     fits_per_round = n_branches * n_folds
@@ -195,8 +210,8 @@ def run_multisplit_votes(
     out = {}
 
     t0 = time.perf_counter()
-    tops = np.stack([b.argmax(axis=1) for b in branches], axis=1)
-    new = majority_vote(shared.store.branches(1), noisy)
+    tops = branch_argmaxes(branches)
+    new = majority_vote(branches, noisy)
     agree = (tops == new[:, None]).mean(axis=1)
     out[MAJORITY] = Outcome(new, agree, first + time.perf_counter() - t0, fits_per_round)
 
@@ -206,13 +221,8 @@ def run_multisplit_votes(
 
     # The iterated mean vote, in two variants that share round 1: every row takes the
     # most probable class ("argmax"), or only rows where it reaches 0.5.
-    models_after_round_1 = copy.deepcopy(shared.splitter._models)
-    for name, threshold in ((MEAN_VOTE, 0.0), (MEAN_VOTE_HALF, MEAN_VOTE_THRESHOLD)):
-        splits = shared
-        if threshold > 0:
-            splits = SharedSplits(X, noisy, k, jobs=jobs, seed=seed, **sizes)
-            splits.splitter._models = copy.deepcopy(models_after_round_1)
-            splits.round_seconds = [first]
+    variants = ((MEAN_VOTE, 0.0, shared.fork()), (MEAN_VOTE_HALF, MEAN_VOTE_THRESHOLD, shared))
+    for name, threshold, splits in variants:
         t0 = time.perf_counter()
         labels, probs, per_round, train_seconds = noisy, branches, [], 0.0
         for r in range(1, MEAN_VOTE_ROUNDS + 1):
@@ -221,15 +231,13 @@ def run_multisplit_votes(
                 start = time.perf_counter()
                 probs = splits.run_round(labels)
                 train_seconds += time.perf_counter() - start
-            mean = np.mean(probs, axis=0)
-            best = mean.argmax(axis=1)
-            new = np.where(mean[rows, best] >= threshold, best, labels)
+            new = mean_probability_vote(probs, labels, threshold=threshold)
             per_round.append(int(np.sum(new != labels)))
             labels = new
         vote_seconds = time.perf_counter() - t0 - train_seconds
         out[name] = Outcome(
             labels,
-            mean[rows, labels],
+            mean_probability(probs)[rows, labels],
             first + train_seconds + vote_seconds,
             fits_per_round * MEAN_VOTE_ROUNDS,
             {"changed_per_round": per_round},

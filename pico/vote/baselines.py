@@ -9,14 +9,45 @@ import numpy as np
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
 
-__all__ = ["majority_vote", "mean_probability_vote"]
+__all__ = ["branch_argmaxes", "majority_vote", "mean_probability", "mean_probability_vote"]
 
 
-def _argmaxes(branches: Iterable[SparsePredictions]) -> np.ndarray:
+def branch_argmaxes(branches: Iterable[SparsePredictions]) -> np.ndarray:
+    """Most probable class of every row under each branch, shape (N, M).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> b = [SparsePredictions(sp.csr_matrix(np.array([[.9, .1], [.4, .6]])), np.zeros(2))]
+    >>> branch_argmaxes(b).tolist()
+    [[0], [1]]
+    """
     tops = [np.exp(p.log_dense(slice(None))).argmax(axis=1) for p in branches]
     if not tops:
         raise InvalidInputError("the vote needs at least one branch of predictions; got none")
     return np.stack(tops, axis=1)
+
+
+def mean_probability(branches: Iterable[SparsePredictions]) -> np.ndarray:
+    """The branches' mean probability of every class, shape (N, K).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> def p(rows):
+    ...     return SparsePredictions(sp.csr_matrix(np.array(rows)), np.zeros(len(rows)))
+    >>> mean_probability([p([[.8, .2]]), p([[.4, .6]])]).round(2).tolist()
+    [[0.6, 0.4]]
+    """
+    total: np.ndarray | None = None
+    m = 0
+    for p in branches:
+        dense = np.exp(p.log_dense(slice(None)))
+        total = dense if total is None else total + dense
+        m += 1
+    if total is None:
+        raise InvalidInputError("the vote needs at least one branch of predictions; got none")
+    return total / m
 
 
 def majority_vote(branches: Iterable[SparsePredictions], labels: np.ndarray) -> np.ndarray:
@@ -44,7 +75,7 @@ def majority_vote(branches: Iterable[SparsePredictions], labels: np.ndarray) -> 
     [0, 1]
     """
     labels = np.asarray(labels, dtype=np.int64)
-    votes = _argmaxes(branches)
+    votes = branch_argmaxes(branches)
     m = votes.shape[1]
     out = labels.copy()
     for i, row in enumerate(votes):
@@ -81,15 +112,7 @@ def mean_probability_vote(
     [1, 0]
     """
     labels = np.asarray(labels, dtype=np.int64)
-    total: np.ndarray | None = None
-    m = 0
-    for p in branches:
-        dense = np.exp(p.log_dense(slice(None)))
-        total = dense if total is None else total + dense
-        m += 1
-    if total is None:
-        raise InvalidInputError("the vote needs at least one branch of predictions; got none")
-    mean = total / m
+    mean = mean_probability(branches)
     best = mean.argmax(axis=1)
     confident = mean[np.arange(len(labels)), best] >= threshold
     return np.where(confident, best, labels)
