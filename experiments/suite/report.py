@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pico.benchmarking.metrics import expected_calibration_error
+
 from . import methods as M
 from .scenarios import DATASETS, NOISE_MODELS, RATES
 
@@ -156,8 +158,11 @@ def missing_cells(cells: list[dict[str, Any]]) -> list[str]:
     return [key for key in grid if key not in have]
 
 
+MARKERS = "osD^v<>xP*"
+
+
 def write_plots(results: dict[str, Any], folder: Path) -> dict[str, list[Path]]:
-    """Accuracy-vs-rate and precision-vs-recall PNGs per dataset; returns their paths."""
+    """Accuracy-vs-rate, precision-vs-recall and calibration PNGs per dataset."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -168,83 +173,100 @@ def write_plots(results: dict[str, Any], folder: Path) -> dict[str, list[Path]]:
     by_dataset: dict[str, list[dict[str, Any]]] = {}
     for c in results["cells"]:
         by_dataset.setdefault(c["dataset"], []).append(c)
-    markers = "osD^v<>xP*"
     for dataset, cells in by_dataset.items():
+        title = DATASET_TITLE.get(dataset, dataset)
         names = _methods_present(cells)
-        models = [n for n in NOISE_MODELS if any(c["noise"] == n for c in cells)]
-        if not models:
-            continue
-        fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.6), sharey=True,
-                                 squeeze=False)
-        for ax, model in zip(axes[0], models):
-            start = [c for c in cells if c["noise"] == ("imbalanced-confusable" if
-                     model.startswith("imbalanced") else "none") and c["rate"] == 0]
-            series = sorted(
-                [c for c in cells if c["noise"] == model and c["rate"] > 0] + start,
-                key=lambda c: c["rate"],
-            )
-            for i, name in enumerate(names):
-                xs = [c["rate"] for c in series if name in c["methods"]]
-                ys = [c["methods"][name]["accuracy_after"] for c in series if name in c["methods"]]
-                style = "-" if name.startswith("PICO") else "--"
-                ax.plot(xs, ys, style, marker=markers[i % len(markers)], label=SHORT[name],
-                        linewidth=2.2 if name == M.PICO_DEFAULT else 1.2, markersize=4)
-            ax.set_title(model)
-            ax.set_xlabel("noise rate")
-            ax.grid(alpha=0.3)
-        axes[0][0].set_ylabel("label accuracy after cleaning")
-        axes[0][-1].legend(fontsize=7, loc="lower left")
-        fig.suptitle(f"{DATASET_TITLE.get(dataset, dataset)}: label accuracy after cleaning")
-        fig.tight_layout()
-        acc_path = folder / f"accuracy-{dataset}.png"
-        fig.savefig(acc_path, dpi=110)
-        plt.close(fig)
-
-        fig, ax = plt.subplots(figsize=(6, 4.5))
-        for i, name in enumerate(names):
-            pts = [
-                (c["methods"][name]["recall"], c["methods"][name]["precision"])
-                for c in cells
-                if name in c["methods"] and c["rate"] > 0
-                and c["methods"][name]["precision"] is not None
-                and c["methods"][name]["recall"] is not None
-            ]
-            if pts:
-                ax.scatter([r for r, _ in pts], [p for _, p in pts], label=SHORT[name],
-                           marker=markers[i % len(markers)], s=30 if name.startswith("PICO") else 18)
-        ax.set_xlabel("recall of the changes (wrong labels made right / wrong labels)")
-        ax.set_ylabel("precision of the changes")
-        ax.set_title(f"{DATASET_TITLE.get(dataset, dataset)}: every noisy cell")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        pr_path = folder / f"precision-recall-{dataset}.png"
-        fig.savefig(pr_path, dpi=110)
-        plt.close(fig)
-        paths[dataset] = [acc_path, pr_path]
-
-        calib = [n for n in names if any("calibration" in c["methods"].get(n, {}) for c in cells)]
-        if calib:
-            fig, ax = plt.subplots(figsize=(5, 4.5))
-            ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
-            for i, name in enumerate(calib):
-                tables = [c["methods"][name]["calibration"] for c in cells
-                          if "calibration" in c["methods"].get(name, {})]
-                count, conf, acc = pooled_calibration(tables)
-                keep = [j for j, m in enumerate(count) if m >= 20]
-                ax.plot([conf[j] for j in keep], [acc[j] for j in keep], marker=markers[i],
-                        label=f"{SHORT[name]} (ECE {pooled_ece(count, conf, acc):.3f})")
-            ax.set_xlabel("confidence in the final label (pico_confidence)")
-            ax.set_ylabel("fraction of those labels that are right")
-            ax.set_title(f"{DATASET_TITLE.get(dataset, dataset)}: calibration, every cell pooled")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
+        drawn = []
+        for kind, draw in (
+            ("accuracy", _plot_accuracy),
+            ("precision-recall", _plot_precision_recall),
+            ("calibration", _plot_calibration),
+        ):
+            fig = draw(plt, title, cells, names)
+            if fig is None:
+                continue
+            path = folder / f"{kind}-{dataset}.png"
             fig.tight_layout()
-            cal_path = folder / f"calibration-{dataset}.png"
-            fig.savefig(cal_path, dpi=110)
+            fig.savefig(path, dpi=110)
             plt.close(fig)
-            paths[dataset].append(cal_path)
+            drawn.append(path)
+        paths[dataset] = drawn
     return paths
+
+
+def _plot_accuracy(plt: Any, title: str, cells: list[dict[str, Any]], names: list[str]) -> Any:
+    """Label accuracy after cleaning against the noise rate, one panel per noise model."""
+    models = [n for n in NOISE_MODELS if any(c["noise"] == n for c in cells)]
+    if not models:
+        return None
+    fig, axes = plt.subplots(
+        1, len(models), figsize=(4 * len(models), 3.6), sharey=True, squeeze=False
+    )
+    for ax, model in zip(axes[0], models):
+        clean = "imbalanced-confusable" if model.startswith("imbalanced") else "none"
+        series = sorted(
+            [c for c in cells if (c["noise"] == model and c["rate"] > 0)
+             or (c["noise"] == clean and c["rate"] == 0)],
+            key=lambda c: c["rate"],
+        )
+        for i, name in enumerate(names):
+            have = [c for c in series if name in c["methods"]]
+            ax.plot(
+                [c["rate"] for c in have],
+                [c["methods"][name]["accuracy_after"] for c in have],
+                "-" if name.startswith("PICO") else "--",
+                marker=MARKERS[i % len(MARKERS)], label=SHORT[name], markersize=4,
+                linewidth=2.2 if name == M.PICO_DEFAULT else 1.2,
+            )
+        ax.set_title(model)
+        ax.set_xlabel("noise rate")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("label accuracy after cleaning")
+    axes[0][-1].legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"{title}: label accuracy after cleaning")
+    return fig
+
+
+def _plot_precision_recall(
+    plt: Any, title: str, cells: list[dict[str, Any]], names: list[str]
+) -> Any:
+    """Precision against recall of each method's changes, every noisy cell a point."""
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for i, name in enumerate(names):
+        rows = [c["methods"][name] for c in cells if c["rate"] > 0 and name in c["methods"]]
+        pts = [(m["recall"], m["precision"]) for m in rows
+               if m["precision"] is not None and m["recall"] is not None]
+        if pts:
+            ax.scatter([r for r, _ in pts], [p for _, p in pts], label=SHORT[name],
+                       marker=MARKERS[i % len(MARKERS)], s=30 if name.startswith("PICO") else 18)
+    ax.set_xlabel("recall of the changes (wrong labels made right / wrong labels)")
+    ax.set_ylabel("precision of the changes")
+    ax.set_title(f"{title}: every noisy cell")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _plot_calibration(plt: Any, title: str, cells: list[dict[str, Any]], names: list[str]) -> Any:
+    """Reliability of the PICO methods' confidence, every cell pooled."""
+    calib = [n for n in names if any("calibration" in c["methods"].get(n, {}) for c in cells)]
+    if not calib:
+        return None
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
+    for i, name in enumerate(calib):
+        tables = [c["methods"][name]["calibration"] for c in cells
+                  if "calibration" in c["methods"].get(name, {})]
+        count, conf, acc = pooled_calibration(tables)
+        keep = [j for j, m in enumerate(count) if m >= 20]
+        ax.plot([conf[j] for j in keep], [acc[j] for j in keep], marker=MARKERS[i],
+                label=f"{SHORT[name]} (ECE {expected_calibration_error(count, conf, acc):.3f})")
+    ax.set_xlabel("confidence in the final label (pico_confidence)")
+    ax.set_ylabel("fraction of those labels that are right")
+    ax.set_title(f"{title}: calibration, every cell pooled")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
 
 
 def pooled_calibration(tables: list[dict[str, Any]]) -> tuple[list[int], list[float], list[float]]:
@@ -265,12 +287,6 @@ def pooled_calibration(tables: list[dict[str, Any]]) -> tuple[list[int], list[fl
         [c / m if m else 0.0 for c, m in zip(conf, count)],
         [a / m if m else 0.0 for a, m in zip(acc, count)],
     )
-
-
-def pooled_ece(count: list[int], conf: list[float], acc: list[float]) -> float:
-    """Expected calibration error of a pooled table."""
-    total = max(sum(count), 1)
-    return sum(m / total * abs(a - c) for m, c, a in zip(count, conf, acc))
 
 
 def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_dir: Path) -> str:

@@ -14,7 +14,12 @@ from sklearn.metrics import average_precision_score
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["calibration_bins", "correction_metrics", "ranking_average_precision"]
+__all__ = [
+    "calibration_bins",
+    "correction_metrics",
+    "expected_calibration_error",
+    "ranking_average_precision",
+]
 
 
 def _codes(values: npt.ArrayLike, name: str) -> np.ndarray:
@@ -163,16 +168,31 @@ def calibration_bins(
     ok_sum = np.bincount(which, weights=ok.astype(np.float64), minlength=n_bins)
     mean_conf = [float(c / m) if m else None for c, m in zip(conf_sum, count)]
     accuracy = [float(a / m) if m else None for a, m in zip(ok_sum, count)]
-    total = max(int(count.sum()), 1)
-    ece = sum(
-        m / total * abs(a - c)
-        for m, a, c in zip(count.tolist(), accuracy, mean_conf)
-        if a is not None and c is not None
-    )
+    ece = expected_calibration_error(count.tolist(), mean_conf, accuracy)
     return {
         "edges": edges.tolist(),
         "count": count.tolist(),
         "confidence": mean_conf,
         "accuracy": accuracy,
-        "ece": float(ece),
+        "ece": ece,
     }
+
+
+def expected_calibration_error(
+    count: list[int], confidence: list[float | None], accuracy: list[float | None]
+) -> float:
+    """Sum over bins of count / N * |accuracy - confidence| (empty bins add nothing).
+
+    Examples
+    --------
+    >>> round(expected_calibration_error([2, 2], [0.175, 0.925], [0.5, 1.0]), 3)
+    0.2
+    """
+    total = max(sum(count), 1)
+    return float(
+        sum(
+            m / total * abs(a - c)
+            for m, c, a in zip(count, confidence, accuracy)
+            if m and a is not None and c is not None
+        )
+    )
