@@ -43,6 +43,7 @@ if str(REPO) not in sys.path:
 
 from datasets.loaders import datasets_available
 from experiments.suite import methods as M
+from experiments.suite.provenance import code_version
 from experiments.suite.report import render_markdown, write_plots
 from experiments.suite.scenarios import (
     DATASETS,
@@ -201,24 +202,6 @@ def evaluate_cell(
         "not_run": dict(M.NOT_RUN),
         "pico_threshold_sweep": sweep,
     }
-
-
-def code_version() -> str:
-    """The git commit of the code that runs (with ``+changes`` when the tree is dirty)."""
-    import subprocess
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("+changes" if dirty else "")
 
 
 def machine_info() -> dict[str, Any]:
