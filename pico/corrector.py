@@ -250,7 +250,6 @@ class IterativeCorrector:
             post = model.posterior_
             if self.history:
                 self.expected_changes_ = model.expected_changes_
-            weight = {"weights": np.round(model.weights_, 4).tolist(), "stay": model.stay_}
             best = post.argmax(axis=1)
             confident = post[np.arange(n), best] >= self.relabel_threshold
             proposed = np.where(confident, best, given)
@@ -261,7 +260,8 @@ class IterativeCorrector:
                 "iteration": t,
                 "changed": changed,
                 "differ_from_given": int(np.sum(current != given)),
-                **weight,
+                "weights": np.round(model.weights_, 4).tolist(),
+                "stay": model.stay_,
                 "estimated_noise_rate": float(1.0 - post[np.arange(n), given].mean()),
                 "fit_seconds": round(fit_seconds, 3),
                 "seconds": round(time.perf_counter() - start, 3),

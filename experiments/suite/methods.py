@@ -39,8 +39,8 @@ import pico
 from pico.checkers.linear import SoftmaxRegression
 from pico.executors.local import LocalExecutor
 from pico.splits.engine import MultiSplit
-from pico.store.memory import MemoryStore
 from pico.store.base import SparsePredictions
+from pico.store.memory import MemoryStore
 from pico.vote.baselines import (
     branch_argmaxes,
     majority_vote,
