@@ -108,8 +108,11 @@ class IterativeCorrector:
         Its posterior probability.
     history_ : ndarray of shape (N, n_iter_ + 1)
         Label codes: column 0 the given labels, column t the labels after iteration t.
+    model_ : LabelHistoryModel
+        The fitted vote / label-history model of the last iteration.
     posterior_ : ndarray of shape (N, K)
-        Final posterior.
+        Final posterior over every class (computed on access from ``model_``, which
+        keeps each row's candidate classes only: N * K floats).
     iterations_ : list of dict
         Per iteration: rows changed, tempering, estimated noise rate, seconds.
     expected_changes_ : ndarray of shape (N,)
@@ -247,11 +250,10 @@ class IterativeCorrector:
                 groups=groups,
                 n_classes=k,
             )
-            post = model.posterior_
             if self.history:
                 self.expected_changes_ = model.expected_changes_
-            best = post.argmax(axis=1)
-            confident = post[np.arange(n), best] >= self.relabel_threshold
+            best, best_p = model.best()
+            confident = best_p >= self.relabel_threshold
             proposed = np.where(confident, best, given)
             changed = int(np.sum(proposed != current))
             current = proposed
@@ -262,7 +264,7 @@ class IterativeCorrector:
                 "differ_from_given": int(np.sum(current != given)),
                 "weights": np.round(model.weights_, 4).tolist(),
                 "stay": model.stay_,
-                "estimated_noise_rate": float(1.0 - post[np.arange(n), given].mean()),
+                "estimated_noise_rate": float(1.0 - model.probability(given).mean()),
                 "fit_seconds": round(fit_seconds, 3),
                 "seconds": round(time.perf_counter() - start, 3),
             }
@@ -279,28 +281,32 @@ class IterativeCorrector:
                 break
         self.classes_ = classes
         self.history_ = np.stack(history, axis=1)
-        self.posterior_ = post
+        self.model_ = model
         self.noise_ = model.noise_
         self.beta_ = model.betas_[-1]
         self.n_iter_ = len(history) - 1
         self.n_fits_ = splitter.n_fits_
-        self._finish(given, current, post)
+        self._finish(given, current, model)
         return self
 
-    def _finish(self, given: np.ndarray, current: np.ndarray, post: np.ndarray) -> None:
-        n = len(given)
-        rows = np.arange(n)
+    @property
+    def posterior_(self) -> np.ndarray:
+        """Final posterior over every class, shape (N, K) (computed on access)."""
+        return self.model_.posterior_
+
+    def _finish(self, given: np.ndarray, current: np.ndarray, model: LabelHistoryModel) -> None:
         # A row whose label moved more than once (A -> B -> A, A -> B -> C) is unstable.
         moves = np.sum(self.history_[:, 1:] != self.history_[:, :-1], axis=1)
         unstable = (moves >= 2) | (self.expected_changes_ > 1.0)
         final = np.where(unstable, given, current)
-        status = np.full(n, "kept", dtype=object)
+        status = np.full(len(given), "kept", dtype=object)
         status[final != given] = "relabeled"
-        doubtful = (final == given) & (post[rows, given] < self.review_threshold)
+        doubtful = (final == given) & (model.probability(given) < self.review_threshold)
         status[doubtful | unstable] = "review"
+        best, best_p = model.best()
         self.codes_ = final
         self.labels_ = self.classes_[final]
-        self.confidence_ = post[rows, final]
-        self.suggested_ = self.classes_[post.argmax(axis=1)]
-        self.suggested_confidence_ = post.max(axis=1)
+        self.confidence_ = model.probability(final)
+        self.suggested_ = self.classes_[best]
+        self.suggested_confidence_ = best_p
         self.status_ = status

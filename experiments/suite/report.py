@@ -445,4 +445,23 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
                         "the vote-only run:", "", *sweep]
     for name in results.get("skipped", []):
         out += ["", f"## {name}", "", "Skipped: dataset folder not found."]
+    if not meta.get("quick"):
+        out += included_pages(doc_dir)
     return "\n".join(out) + "\n"
+
+
+# Pages written by the other experiments, included at the end of the suite's page.
+INCLUDED = ("benchmarks-scale.md",)
+
+
+def included_pages(doc_dir: Path) -> list[str]:
+    """The pages of :data:`INCLUDED` found in ``doc_dir``, one heading level down."""
+    out: list[str] = []
+    for name in INCLUDED:
+        page = doc_dir / name
+        if not page.exists():
+            continue
+        out += ["", f"<!-- included from {name} -->"]
+        for line in page.read_text().splitlines():
+            out.append("#" + line if line.startswith("#") else line)
+    return out

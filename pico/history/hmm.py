@@ -32,8 +32,8 @@ def _check(log_emissions: np.ndarray, init: np.ndarray, stay: float, jump: np.nd
     _, n, k = log_emissions.shape
     if init.shape not in ((k,), (n, k)):
         raise ValueError(f"init must have shape (K,) or (N, K) = {(n, k)}; got {init.shape}")
-    if jump.shape != (k,):
-        raise ValueError(f"jump must have shape (K,) = {(k,)}; got {jump.shape}")
+    if jump.shape not in ((k,), (n, k)):
+        raise ValueError(f"jump must have shape (K,) or (N, K) = {(n, k)}; got {jump.shape}")
     if not 0.0 <= stay <= 1.0:
         raise ValueError(f"stay must be in [0, 1]; got {stay}")
 
@@ -58,8 +58,9 @@ def sticky_forward(
     stay : float in [0, 1]
         Probability that a label stays from one iteration to the next (before the
         redraw, which may pick the same class again).
-    jump : ndarray of shape (K,)
-        Distribution of a redrawn label.
+    jump : ndarray of shape (K,) or (N, K)
+        Distribution of a redrawn label (per row when 2-D: a row's states may be its
+        own candidate classes, see :mod:`pico.vote.candidates`).
 
     Returns
     -------
@@ -125,11 +126,24 @@ class ChainPosterior:
 
 
 def sticky_smooth(
-    log_emissions: np.ndarray, init: np.ndarray, *, stay: float, jump: np.ndarray
+    log_emissions: np.ndarray,
+    init: np.ndarray,
+    *,
+    stay: float,
+    jump: np.ndarray,
+    redraw_same: np.ndarray | None = None,
 ) -> ChainPosterior:
     """Forward-backward smoothing of every row's label history.
 
-    Parameters are those of :func:`sticky_forward`.
+    Parameters
+    ----------
+    log_emissions, init, stay, jump
+        As in :func:`sticky_forward`.
+    redraw_same : ndarray of shape (K,) or (N, K), optional
+        Probability that a redraw from state c lands on the same label; default
+        ``jump``. A state that lumps several classes (the "rest" state of
+        :mod:`pico.vote.candidates`) redraws its own label less often than it
+        redraws into the state. Only ``same`` uses it.
 
     Returns
     -------
@@ -155,10 +169,10 @@ def sticky_smooth(
         pred = stay * filtered[t] + (1.0 - stay) * jump
         norm = np.maximum((pred * em).sum(axis=1), _TINY)
         weighted = em * back  # e_{t+1}(c') b_{t+1}(c')
-        redraw = weighted @ jump  # sum_c' jump(c') e(c') b(c')
+        redraw = np.sum(weighted * jump, axis=1)  # sum_c' jump(c') e(c') b(c')
         new_back = (stay * weighted + (1.0 - stay) * redraw[:, None]) / norm[:, None]
         # P(z_t = z_{t+1} = c | all) = f_t(c) A[c, c] e_{t+1}(c) b_{t+1}(c) / norm
-        diag = stay + (1.0 - stay) * jump
+        diag = stay + (1.0 - stay) * (jump if redraw_same is None else redraw_same)
         same[t] = np.sum(filtered[t] * diag * weighted, axis=1) / norm
         stayed[t] = stay * np.sum(filtered[t] * weighted, axis=1) / norm
         back = new_back

@@ -33,7 +33,8 @@ import numpy as np
 
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
-from ..vote.bayes import BayesianVote, checker_evidence, class_frequencies
+from ..vote.bayes import BayesianVote
+from ..vote.candidates import candidate_evidence, rest_same_redraw
 from .hmm import ChainPosterior, sticky_forward, sticky_smooth
 
 __all__ = ["LabelHistoryModel"]
@@ -47,7 +48,7 @@ class LabelHistoryModel(BayesianVote):
 
     Parameters
     ----------
-    max_iter, tol, diag_strength, off_strength, max_rows_for_beta, random_state
+    max_iter, tol, diag_strength, off_strength, max_rows_for_beta, max_candidates, random_state
         As in :class:`~pico.vote.BayesianVote`.
     beta_bounds : tuple of float, default=(0.0, 4.0)
         Range of ``beta_t * M_t``, the weight of iteration t's mean branch evidence;
@@ -65,7 +66,8 @@ class LabelHistoryModel(BayesianVote):
         Fitted stay probability.
     noise_ : ndarray of shape (K, K)
     class_prior_ : ndarray of shape (K,)
-    posterior_ : ndarray of shape (N, K)
+    candidates_, candidate_posterior_, rest_posterior_, posterior_
+        As in :class:`~pico.vote.BayesianVote`.
     expected_changes_ : ndarray of shape (N,)
         Expected number of label changes along each row's history (smoothed chain;
         zeros with one iteration).
@@ -91,7 +93,8 @@ class LabelHistoryModel(BayesianVote):
         off_strength: float = 20.0,
         beta_bounds: tuple[float, float] = (0.0, 4.0),
         stay_bounds: tuple[float, float] = (0.5, 1.0),
-        max_rows_for_beta: int = 50000,
+        max_rows_for_beta: int = 20000,
+        max_candidates: int | None = 64,
         random_state: int | None = None,
     ) -> None:
         super().__init__(
@@ -101,6 +104,7 @@ class LabelHistoryModel(BayesianVote):
             off_strength=off_strength,
             beta_bounds=beta_bounds,
             max_rows_for_beta=max_rows_for_beta,
+            max_candidates=max_candidates,
             random_state=random_state,
         )
         self.stay_bounds = stay_bounds
@@ -139,24 +143,18 @@ class LabelHistoryModel(BayesianVote):
                 f"trained_on has {len(trained_on)} label vectors for {len(blocks)} iterations"
             )
         k = n_classes or blocks[0][0].shape[1]
-        n = len(labels)
-        evidence = np.empty((len(blocks), n, k))
-        sizes = np.empty(len(blocks))
-        for t, (branches, used) in enumerate(zip(blocks, trained_on)):
-            if branches[0].shape != (n, k):
-                raise InvalidInputError(
-                    f"iteration {t + 1} predictions have shape {branches[0].shape}; expected "
-                    f"{(n, k)}"
-                )
-            e, m = checker_evidence(branches, class_frequencies(np.asarray(used), k))
-            evidence[t] = e / m  # mean branch evidence; beta_t * M_t weighs it
-            sizes[t] = m
-        self._fit_em(evidence, sizes, labels, groups, k)
+        cand = candidate_evidence(
+            blocks, trained_on, labels, n_classes=k, groups=groups,
+            max_candidates=self.max_candidates,
+        )
+        self._fit_em(cand, labels, groups)
         self.expected_changes_ = (
-            self._smooth(evidence, labels, self.noise_, self.class_prior_, self.weights_,
-                         self.stay_).expected_changes
+            self._smooth(
+                cand.evidence, self._label_ll, self._cols,
+                rest_same_redraw(cand, self.class_prior_), self.weights_, self.stay_,
+            ).expected_changes
             if len(blocks) > 1
-            else np.zeros(n)
+            else np.zeros(len(labels))
         )
         return self
 
@@ -165,42 +163,45 @@ class LabelHistoryModel(BayesianVote):
         return float(np.clip(0.95 if n_iterations > 1 else 1.0, lo, hi))
 
     def _log_q(
-        self, evidence: np.ndarray, prior: np.ndarray, weights: np.ndarray, stay: float
+        self, evidence: np.ndarray, prior_cols: np.ndarray, weights: np.ndarray, stay: float
     ) -> np.ndarray:
         """log P(z_T | e_1..e_T) of the checker-only chain."""
         filtered, _ = sticky_forward(
-            weights[:, None, None] * evidence, prior, stay=stay, jump=prior
+            weights[:, None, None] * evidence, prior_cols, stay=stay, jump=prior_cols
         )
-        return np.log(np.maximum(filtered[-1], 1e-300))  # type: ignore[no-any-return]
+        with np.errstate(divide="ignore"):
+            return np.log(filtered[-1])  # type: ignore[no-any-return]
 
     def _update_stay(
         self,
         evidence: np.ndarray,
-        labels: np.ndarray,
-        noise: np.ndarray,
-        prior: np.ndarray,
+        label_ll: np.ndarray,
+        prior_cols: np.ndarray,
+        same_cols: np.ndarray,
         weights: np.ndarray,
         stay: float,
     ) -> float:
         """Baum-Welch: the expected share of transitions that kept the label."""
         if evidence.shape[0] == 1:
             return stay
-        chain = self._smooth(evidence, labels, noise, prior, weights, stay)
+        chain = self._smooth(evidence, label_ll, prior_cols, same_cols, weights, stay)
         return float(np.clip(chain.stayed.mean(), *self.stay_bounds))
 
     @staticmethod
     def _smooth(
         evidence: np.ndarray,
-        labels: np.ndarray,
-        noise: np.ndarray,
-        prior: np.ndarray,
+        label_ll: np.ndarray,
+        prior_cols: np.ndarray,
+        same_cols: np.ndarray,
         weights: np.ndarray,
         stay: float,
     ) -> ChainPosterior:
         """The chain smoothed with the given label observing the last state."""
         emissions = weights[:, None, None] * evidence
-        emissions[-1] += np.log(np.maximum(noise[:, labels].T, 1e-300))
-        return sticky_smooth(emissions, prior, stay=stay, jump=prior)
+        emissions[-1] += label_ll
+        return sticky_smooth(
+            emissions, prior_cols, stay=stay, jump=prior_cols, redraw_same=same_cols
+        )
 
     def get_params(self) -> dict[str, Any]:
         """Parameters, as in scikit-learn."""

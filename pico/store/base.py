@@ -38,7 +38,9 @@ class SparsePredictions:
         """(N, K)."""
         return self.probs.shape  # type: ignore[no-any-return]
 
-    def log_dense(self, rows: slice | np.ndarray, *, floor: float = 1e-6) -> np.ndarray:
+    def log_dense(
+        self, rows: slice | np.ndarray, *, floor: float = 1e-6, prior: np.ndarray | None = None
+    ) -> np.ndarray:
         """Dense log-probabilities for ``rows``, the residual spread over unstored classes.
 
         Parameters
@@ -47,19 +49,34 @@ class SparsePredictions:
             Rows to expand.
         floor : float, default=1e-6
             Smallest probability; a checker is never allowed to rule a class out.
+        prior : ndarray of shape (K,), optional
+            Spread the residual in proportion to ``prior`` (the class frequencies the
+            checker was trained on), the residual floored at ``floor`` per unstored
+            class and stored values at ``floor``: the form the Bayesian vote uses
+            (:mod:`pico.vote.candidates`). Default: evenly, every class floored.
 
         Returns
         -------
         ndarray of shape (n_rows, K)
+            Rows sum to 1 (after the floor).
         """
         block = self.probs[rows]
         k = block.shape[1]
         counts = np.diff(block.indptr)
-        spread = self.residual[rows] / np.maximum(k - counts, 1)
-        dense = np.repeat(spread[:, None], k, axis=1)
         row_of = np.repeat(np.arange(block.shape[0]), counts)
-        dense[row_of, block.indices] = block.data
-        np.maximum(dense, floor, out=dense)
+        if prior is None:
+            spread = self.residual[rows] / np.maximum(k - counts, 1)
+            dense = np.repeat(spread[:, None], k, axis=1)
+            dense[row_of, block.indices] = block.data
+            np.maximum(dense, floor, out=dense)
+        else:
+            prior = np.asarray(prior, dtype=np.float64)
+            unstored_mass = 1.0 - np.bincount(
+                row_of, weights=prior[block.indices], minlength=block.shape[0]
+            )
+            residual = np.maximum(self.residual[rows], floor * (k - counts))
+            dense = (residual / np.maximum(unstored_mass, 1e-300))[:, None] * prior[None, :]
+            dense[row_of, block.indices] = np.maximum(block.data, floor)
         dense /= dense.sum(axis=1, keepdims=True)
         out: np.ndarray = np.log(dense)
         return out

@@ -13,6 +13,10 @@ training data. ``T``, ``P`` and ``beta`` are fitted by expectation-maximisation 
 marginal likelihood of the given labels, ``sum_i log sum_c q_i(c) T[c, y~_i]``; every
 p_r is out-of-sample for its row, so this is a held-out likelihood. Rows in one group
 (identical texts) share one posterior: their given labels are pooled evidence.
+
+The fit works on each row's candidate classes and one column for all the others
+(:mod:`pico.vote.candidates`), so its cost grows with N times the number of
+candidates, not N * K.
 """
 
 from __future__ import annotations
@@ -28,6 +32,17 @@ from scipy.special import logsumexp
 
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
+from .candidates import (
+    CandidateEvidence,
+    best_candidate,
+    candidate_counts,
+    candidate_evidence,
+    column_prior,
+    dense_posterior,
+    label_loglik,
+    probability_of,
+    rest_same_redraw,
+)
 
 __all__ = [
     "BayesianVote",
@@ -35,6 +50,7 @@ __all__ = [
     "checker_evidence",
     "class_frequencies",
     "fit_noise_matrix",
+    "noise_from_counts",
 ]
 
 _log = logging.getLogger(__name__)
@@ -43,7 +59,12 @@ _log = logging.getLogger(__name__)
 def checker_evidence(
     branches: Iterable[SparsePredictions], class_prior: np.ndarray, *, floor: float = 1e-6
 ) -> tuple[np.ndarray, int]:
-    """Sum over branches of ``log p_r(c | x) - log P(c)``.
+    """Sum over branches of ``log p_r(c | x) - log P(c)``, dense (N, K).
+
+    Each branch's residual is spread over its unstored classes in proportion to
+    ``class_prior`` (:meth:`SparsePredictions.log_dense`). The vote itself works on
+    candidate columns (:func:`~pico.vote.candidates.candidate_evidence`), which give
+    the same posterior in O(N * W); this dense form is the reference for small data.
 
     Parameters
     ----------
@@ -72,7 +93,7 @@ def checker_evidence(
     total: np.ndarray | None = None
     m = 0
     for pred in branches:
-        block = pred.log_dense(slice(None), floor=floor)
+        block = pred.log_dense(slice(None), floor=floor, prior=class_prior)
         block -= log_prior
         total = block if total is None else total + block
         m += 1
@@ -146,6 +167,10 @@ class BayesianVote:
     ``sum_i log sum_c q_i(c) T[c, y~_i]``, where ``q_i`` is what the checkers alone say.
     :class:`~pico.history.LabelHistoryModel` runs the same EM over several iterations.
 
+    Every step works on each row's candidate classes plus one column for all other
+    classes (:mod:`pico.vote.candidates`): O(N * W) per iteration of evidence, W
+    candidate columns, instead of O(N * K).
+
     Parameters
     ----------
     max_iter : int, default=20
@@ -159,12 +184,16 @@ class BayesianVote:
         Pseudo-counts spread evenly over the classes a class's wrong labels go to.
         Larger values need more rows of evidence before a confusion pattern is
         learned, so that a checker's systematic confusion in a clean class does not
-        become a learned noise pair.
+        become a learned "noise pair".
     beta_bounds : tuple of float, default=(0.02, 4.0)
         Range searched for ``beta * M``, the weight of the branches' mean evidence
         (M branches).
-    max_rows_for_beta : int, default=50000
-        Rows sampled to fit ``beta`` on large data.
+    max_rows_for_beta : int, default=20000
+        Rows sampled to fit ``beta`` on large data (a few numbers: 20000 rows pin
+        them down).
+    max_candidates : int or None, default=64
+        Most candidate classes per row (the classes any branch stored for it, and the
+        given label); classes beyond it share the rest column. None: no limit.
     random_state : int or None
 
     Attributes
@@ -176,7 +205,14 @@ class BayesianVote:
         Fitted tempering per branch (the ``beta`` of the formula above).
     n_branches_ : int
         M.
+    candidates_ : ndarray of shape (N, W)
+        Candidate classes of each row (-1: padding).
+    candidate_posterior_ : ndarray of shape (N, W)
+        Posterior at the candidates (0 at padding).
+    rest_posterior_ : ndarray of shape (N,)
+        Posterior mass of all other classes together.
     posterior_ : ndarray of shape (N, K)
+        The posterior expanded to every class (computed on access: N * K floats).
     log_likelihood_ : list of float
         Mean marginal log-likelihood of the given labels after each EM step.
 
@@ -197,7 +233,8 @@ class BayesianVote:
         diag_strength: float = 2.0,
         off_strength: float = 20.0,
         beta_bounds: tuple[float, float] = (0.02, 4.0),
-        max_rows_for_beta: int = 50000,
+        max_rows_for_beta: int = 20000,
+        max_candidates: int | None = 64,
         random_state: int | None = None,
     ) -> None:
         self.max_iter = max_iter
@@ -206,6 +243,7 @@ class BayesianVote:
         self.off_strength = off_strength
         self.beta_bounds = beta_bounds
         self.max_rows_for_beta = max_rows_for_beta
+        self.max_candidates = max_candidates
         self.random_state = random_state
 
     def fit(
@@ -227,41 +265,41 @@ class BayesianVote:
                 f"predictions have shape {branches[0].shape} but there are {len(labels)} labels "
                 f"and {k} classes"
             )
-        evidence, m = checker_evidence(branches, class_frequencies(labels, k))
-        return self._fit_em((evidence / m)[None], np.array([m]), labels, groups, k)
+        cand = candidate_evidence(
+            [branches], [labels], labels, n_classes=k, groups=groups,
+            max_candidates=self.max_candidates,
+        )
+        return self._fit_em(cand, labels, groups)
 
-    # The EM, shared with the label-history model. ``evidence`` has shape (T, N, K):
-    # each iteration's mean branch evidence; ``weights`` are ``beta_t * M_t``.
+    # The EM, shared with the label-history model, on candidate columns: ``evidence``
+    # has shape (T, N, C), each iteration's mean branch evidence; ``prior_cols`` (N, C)
+    # the class prior of each column; ``weights`` are ``beta_t * M_t``.
 
     def _initial_stay(self, n_iterations: int) -> float:
         return 1.0
 
     def _log_q(
-        self, evidence: np.ndarray, prior: np.ndarray, weights: np.ndarray, stay: float
+        self, evidence: np.ndarray, prior_cols: np.ndarray, weights: np.ndarray, stay: float
     ) -> np.ndarray:
         """log q: the checkers' evidence, tempered and multiplied (one label throughout)."""
-        log_q = np.log(prior) + np.tensordot(weights, evidence, axes=1)
+        log_q = _log0(prior_cols) + np.tensordot(weights, evidence, axes=1)
         return log_q - logsumexp(log_q, axis=1, keepdims=True)  # type: ignore[no-any-return]
 
     def _update_stay(
         self,
         evidence: np.ndarray,
-        labels: np.ndarray,
-        noise: np.ndarray,
-        prior: np.ndarray,
+        label_ll: np.ndarray,
+        prior_cols: np.ndarray,
+        same_cols: np.ndarray,
         weights: np.ndarray,
         stay: float,
     ) -> float:
         return stay
 
     def _fit_em(
-        self,
-        evidence: np.ndarray,
-        sizes: np.ndarray,
-        labels: np.ndarray,
-        groups: np.ndarray | None,
-        k: int,
+        self, cand: CandidateEvidence, labels: np.ndarray, groups: np.ndarray | None
     ) -> BayesianVote:
+        evidence, k = cand.evidence, cand.n_classes
         n_iter, n = evidence.shape[0], len(labels)
         prior = class_frequencies(labels, k)
         rng = np.random.default_rng(self.random_state)
@@ -275,79 +313,114 @@ class BayesianVote:
         np.fill_diagonal(noise, 0.9)
         weights = np.full(n_iter, 1.0)
         history: list[float] = []
+        cols = column_prior(cand, prior)
+        label_ll = label_loglik(cand, labels, noise, prior)
+        log_q: np.ndarray | None = None
         for step in range(self.max_iter):
             if step < 3 or step % 5 == 0:  # the tempering settles within a few steps
                 weights = self._fit_weights(
-                    evidence[:, sample], labels[sample], noise, prior, weights, stay
+                    evidence[:, sample], cols[sample], label_ll[sample], weights, stay
                 )
-            post = bayes_posterior(
-                self._log_q(evidence, prior, weights, stay), labels, noise=noise,
-                class_prior=np.ones(k), beta=1.0, groups=groups,
+                log_q = None
+            if log_q is None:
+                log_q = self._log_q(evidence, cols, weights, stay)
+            post = _softmax(log_q + _group_sum(label_ll, groups))
+            counts = candidate_counts(cand, post, labels, noise, prior)
+            noise = noise_from_counts(
+                counts, diag_strength=self.diag_strength, off_strength=self.off_strength
             )
-            noise = fit_noise_matrix(
-                post, labels, k, diag_strength=self.diag_strength, off_strength=self.off_strength
+            prior = (counts.sum(axis=1) + 0.5) / (n + 0.5 * k)
+            cols = column_prior(cand, prior)
+            label_ll = label_loglik(cand, labels, noise, prior)
+            stay = self._update_stay(
+                evidence, label_ll, cols, rest_same_redraw(cand, prior), weights, stay
             )
-            prior = (post.sum(axis=0) + 0.5) / (n + 0.5 * k)
-            stay = self._update_stay(evidence, labels, noise, prior, weights, stay)
-            ll = _marginal_ll(self._log_q(evidence, prior, weights, stay), labels, noise)
-            history.append(ll)
+            log_q = self._log_q(evidence, cols, weights, stay)
+            history.append(_marginal_ll(log_q, label_ll))
             if len(history) > 1 and abs(history[-1] - history[-2]) < self.tol:
                 break
-        self.posterior_ = bayes_posterior(
-            self._log_q(evidence, prior, weights, stay), labels, noise=noise,
-            class_prior=np.ones(k), beta=1.0, groups=groups,
-        )
+        if log_q is None:
+            log_q = self._log_q(evidence, cols, weights, stay)
+        post = _softmax(log_q + _group_sum(label_ll, groups))
+        w = cand.width
+        self._cand = cand
+        self._labels = labels
+        self.candidates_ = np.where(cand.valid, cand.classes, -1)
+        self.candidate_posterior_ = np.where(cand.valid, post[:, :w], 0.0)
+        self.rest_posterior_ = post[:, w].copy()
         self.weights_ = weights
-        self.betas_ = weights / sizes
+        self.betas_ = weights / cand.sizes
         self.beta_ = float(self.betas_[-1])
-        self.n_branches_ = int(sizes[-1])
+        self.n_branches_ = int(cand.sizes[-1])
         self.stay_ = stay
         self.noise_ = noise
         self.class_prior_ = prior
         self.log_likelihood_ = history
+        self._label_ll = label_ll
+        self._cols = cols
         _log.debug(
-            "vote: beta*M %s, stay %.3f after %d EM steps",
+            "vote: beta*M %s, stay %.3f after %d EM steps, %d candidate columns",
             np.round(weights, 3).tolist(),
             stay,
             len(history),
+            w,
         )
         return self
+
+    def _columns(self) -> np.ndarray:
+        return np.concatenate([self.candidate_posterior_, self.rest_posterior_[:, None]], axis=1)
+
+    @property
+    def posterior_(self) -> np.ndarray:
+        """Posterior over every class, shape (N, K); the rest spread by ``P(c) T[c, y~]``."""
+        return dense_posterior(
+            self._cand, self._columns(), self._labels, self.noise_, self.class_prior_
+        )
+
+    def probability(self, codes: np.ndarray) -> np.ndarray:
+        """Posterior probability of class ``codes[i]`` (coded 0..K-1) for each row i."""
+        return probability_of(
+            self._cand, self._columns(), np.asarray(codes, dtype=np.int64), self._labels,
+            self.noise_, self.class_prior_,
+        )
+
+    def best(self) -> tuple[np.ndarray, np.ndarray]:
+        """Most probable candidate class of each row and its posterior probability."""
+        return best_candidate(self._cand, self._columns())
 
     def _fit_weights(
         self,
         evidence: np.ndarray,
-        labels: np.ndarray,
-        noise: np.ndarray,
-        prior: np.ndarray,
+        prior_cols: np.ndarray,
+        label_ll: np.ndarray,
         weights: np.ndarray,
         stay: float,
     ) -> np.ndarray:
         """Tempering of each iteration that maximises the held-out likelihood."""
         x0 = np.clip(weights, *self.beta_bounds)
         bounds = [self.beta_bounds] * len(weights)
-        if stay >= 1.0:
+        if stay >= 1.0 - 1e-9:
             # log q = log P + sum_t w_t e_t, so d ll_i / d w_t = E_post_i[e_t] - E_q_i[e_t].
-            log_label = np.log(np.maximum(noise[:, labels].T, 1e-300))
-
             def loss_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
-                log_q = BayesianVote._log_q(self, evidence, prior, x, 1.0)
-                joint = log_q + log_label
+                log_q = BayesianVote._log_q(self, evidence, prior_cols, x, 1.0)
+                joint = log_q + label_ll
                 ll = logsumexp(joint, axis=1)
                 post = np.exp(joint - ll[:, None])
-                grad = np.einsum("tnk,nk->t", evidence, post - np.exp(log_q)) / len(labels)
+                grad = np.einsum("tnk,nk->t", evidence, post - np.exp(log_q)) / len(label_ll)
                 return -float(ll.mean()), -grad
 
             res = minimize(
                 loss_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": 50},
+                options={"maxiter": 50, "ftol": 1e-7},
             )
         else:
 
             def loss(x: np.ndarray) -> float:
-                return -_marginal_ll(self._log_q(evidence, prior, x, stay), labels, noise)
+                return -_marginal_ll(self._log_q(evidence, prior_cols, x, stay), label_ll)
 
             res = minimize(
-                loss, x0, method="L-BFGS-B", bounds=bounds, options={"maxiter": 50, "eps": 1e-4}
+                loss, x0, method="L-BFGS-B", bounds=bounds,
+                options={"maxiter": 50, "eps": 1e-4, "ftol": 1e-7},
             )
         return np.asarray(res.x, dtype=np.float64).copy()
 
@@ -360,8 +433,19 @@ class BayesianVote:
             "off_strength": self.off_strength,
             "beta_bounds": self.beta_bounds,
             "max_rows_for_beta": self.max_rows_for_beta,
+            "max_candidates": self.max_candidates,
             "random_state": self.random_state,
         }
+
+
+def _log0(x: np.ndarray) -> np.ndarray:
+    """log with log 0 = -inf and no warning."""
+    with np.errstate(divide="ignore"):
+        return np.log(x)  # type: ignore[no-any-return]
+
+
+def _softmax(log_p: np.ndarray) -> np.ndarray:
+    return np.exp(log_p - logsumexp(log_p, axis=1, keepdims=True))  # type: ignore[no-any-return]
 
 
 def class_frequencies(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -376,10 +460,9 @@ def class_frequencies(labels: np.ndarray, n_classes: int) -> np.ndarray:
     return (counts + 0.5) / (counts.sum() + 0.5 * n_classes)  # type: ignore[no-any-return]
 
 
-def _marginal_ll(log_q: np.ndarray, labels: np.ndarray, noise: np.ndarray) -> float:
+def _marginal_ll(log_q: np.ndarray, label_ll: np.ndarray) -> float:
     """Mean held-out log-likelihood of the given labels, ``log sum_c q(c) T[c, y~]``."""
-    ll = logsumexp(log_q + np.log(np.maximum(noise[:, labels].T, 1e-300)), axis=1)
-    return float(ll.mean())
+    return float(logsumexp(log_q + label_ll, axis=1).mean())
 
 
 def fit_noise_matrix(
@@ -423,6 +506,14 @@ def fit_noise_matrix(
         (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
     )
     counts = np.asarray(onehot_t @ post).T  # counts[c, l] = sum_i post_i(c) [y~_i = l]
+    return noise_from_counts(counts, diag_strength=diag_strength, off_strength=off_strength)
+
+
+def noise_from_counts(
+    counts: np.ndarray, *, diag_strength: float = 2.0, off_strength: float = 20.0
+) -> np.ndarray:
+    """The M-step of :func:`fit_noise_matrix` from expected (true, given) counts (K, K)."""
+    k = counts.shape[0]
     diag = np.diag(counts).copy()
     rows = counts.sum(axis=1)
     rho = (diag + diag_strength) / (rows + diag_strength + 1.0)

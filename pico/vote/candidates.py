@@ -1,0 +1,400 @@
+"""Each row's candidate classes: the vote and the label history in O(N * T * k).
+
+The checkers keep only their ``top_k`` probabilities per row (:mod:`pico.store.base`);
+the residual mass of the other classes is spread over them in proportion to the class
+frequencies the checker was trained on. With that spread, the evidence a branch gives
+every class it did not store, ``log p(c) - log P_t(c) = log residual - log U`` (U: the
+prior mass of the unstored classes), is the same for all of them. So for each row only
+its *candidate* classes need their own column:
+
+- the union of the classes any branch of any iteration stored for the row, and the
+  given label (for a group of identical rows: the union over the group), the strongest
+  ``max_candidates`` of them;
+- plus one **rest** column that stands for every other class at once. Its prior is the
+  prior mass of those classes, its evidence the common value above, and the given label
+  enters through ``R_i = sum_{c in rest} P(c) T[c, y~_i]``, a per-label sum over all
+  classes minus the row's candidates.
+
+Within the rest every quantity the vote and the chain need is proportional to ``P(c)``
+(or linear in ``T[c, y~]``), so lumping it into one column is exact for the posterior,
+the likelihood, the noise-matrix counts and the smoothed chain; memory and time are
+O(N * T * W) with W the number of candidate columns, not O(N * K). Two things are
+approximate and documented where they are computed: classes beyond ``max_candidates``
+(counted as rest) and, for rows in groups, the rest's pooled label likelihood.
+
+These are pure functions; :class:`~pico.vote.BayesianVote` and
+:class:`~pico.history.LabelHistoryModel` use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..exceptions import InvalidInputError
+from ..store.base import SparsePredictions
+
+__all__ = [
+    "CandidateEvidence",
+    "candidate_counts",
+    "candidate_evidence",
+    "column_prior",
+    "label_loglik",
+]
+
+_TINY = 1e-300
+
+
+@dataclass(frozen=True)
+class CandidateEvidence:
+    """The checkers' evidence of every iteration at each row's candidate classes.
+
+    Attributes
+    ----------
+    classes : ndarray of shape (N, W)
+        Candidate classes of each row, ascending; padding slots hold 0.
+    valid : ndarray of shape (N, W)
+        False at padding slots.
+    evidence : ndarray of shape (T, N, W + 1)
+        Mean branch evidence ``mean_r [log p_r(c | x) - log P_t(c)]`` of each iteration
+        at each candidate; the last column holds the common value of every other class.
+    sizes : ndarray of shape (T,)
+        Branches per iteration (M_t).
+    n_classes : int
+        K.
+    """
+
+    classes: np.ndarray
+    valid: np.ndarray
+    evidence: np.ndarray
+    sizes: np.ndarray
+    n_classes: int
+
+    @property
+    def has_rest(self) -> np.ndarray:
+        """Rows with classes outside their candidates, shape (N,)."""
+        return self.valid.sum(axis=1) < self.n_classes  # type: ignore[no-any-return]
+
+    @property
+    def width(self) -> int:
+        """W, the number of candidate columns."""
+        return int(self.classes.shape[1])
+
+
+def _group_matrix(groups: np.ndarray, n: int) -> sp.csr_matrix:
+    _, inverse = np.unique(groups, return_inverse=True)
+    inverse = inverse.ravel()
+    return sp.csr_matrix((np.ones(n), (np.arange(n), inverse)), shape=(n, inverse.max() + 1))
+
+
+def _candidate_pattern(
+    iterations: Sequence[Sequence[SparsePredictions]],
+    labels: np.ndarray,
+    k: int,
+    groups: np.ndarray | None,
+    max_candidates: int | None,
+) -> sp.csr_matrix:
+    """(N, K) pattern of candidates, scored by the best stored probability."""
+    n = len(labels)
+    # Every stored class scores 1 + its probability; given labels score above all
+    # (also when a group adds up its rows' scores).
+    score = sp.csr_matrix((np.full(n, 1e9), (np.arange(n), labels)), shape=(n, k))
+    for branches in iterations:
+        for pred in branches:
+            p = pred.probs
+            score = score.maximum(sp.csr_matrix((p.data + 1.0, p.indices, p.indptr), shape=(n, k)))
+    if groups is not None:
+        g = _group_matrix(np.asarray(groups), n)
+        score = (g @ (g.T @ score)).tocsr()
+    score.sum_duplicates()
+    score.sort_indices()
+    counts = np.diff(score.indptr)
+    if max_candidates is not None and counts.max(initial=0) > max_candidates:
+        rows = np.repeat(np.arange(n), counts)
+        order = np.lexsort((-score.data, rows))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - score.indptr[rows[order]]
+        keep = rank < max_candidates
+        score = sp.csr_matrix(
+            (score.data[keep], (rows[keep], score.indices[keep])), shape=(n, k)
+        )
+        score.sort_indices()
+    return score
+
+
+def candidate_evidence(
+    iterations: Sequence[Sequence[SparsePredictions]],
+    trained_on: Sequence[np.ndarray],
+    labels: np.ndarray,
+    *,
+    n_classes: int,
+    groups: np.ndarray | None = None,
+    max_candidates: int | None = 64,
+    floor: float = 1e-6,
+) -> CandidateEvidence:
+    """Each iteration's mean branch evidence at every row's candidate classes.
+
+    Parameters
+    ----------
+    iterations : sequence of sequences of SparsePredictions
+        One entry per iteration: its branches' (N, K) top-k predictions.
+    trained_on : sequence of ndarray of shape (N,)
+        Labels each iteration's checkers were trained on; their smoothed class
+        frequencies ``P_t`` are the prior the checkers' probabilities contain.
+    labels : ndarray of shape (N,)
+        Given labels, coded 0..K-1 (always a candidate of their row).
+    n_classes : int
+        K.
+    groups : ndarray of shape (N,), optional
+        Rows with the same id get the same candidates (the union over the group).
+    max_candidates : int or None, default=64
+        Most candidate classes per row, strongest first (best stored probability; the
+        given labels first). Classes beyond it count as rest. None: no limit.
+    floor : float, default=1e-6
+        Smallest probability a checker may give a stored class; the residual is
+        floored at ``floor`` per unstored class.
+
+    Returns
+    -------
+    CandidateEvidence
+
+    Examples
+    --------
+    >>> p = SparsePredictions(sp.csr_matrix(np.array([[0.7, 0.2, 0.0, 0.0]])), np.array([0.1]))
+    >>> ev = candidate_evidence([[p]], [np.array([0])], np.array([3]), n_classes=4)
+    >>> ev.classes.tolist(), ev.valid.tolist(), ev.evidence.shape
+    ([[0, 1, 3]], [[True, True, True]], (1, 1, 4))
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    n, k = len(labels), int(n_classes)
+    if len(trained_on) != len(iterations):
+        raise InvalidInputError(
+            f"trained_on has {len(trained_on)} label vectors for {len(iterations)} iterations"
+        )
+    if not iterations or not all(len(b) for b in iterations):
+        raise InvalidInputError("the vote needs at least one branch of predictions per iteration")
+    for t, branches in enumerate(iterations):
+        for pred in branches:
+            if pred.shape != (n, k):
+                raise InvalidInputError(
+                    f"iteration {t + 1} predictions have shape {pred.shape}; expected {(n, k)} "
+                    f"({n} labels, {k} classes)"
+                )
+    pattern = _candidate_pattern(iterations, labels, k, groups, max_candidates)
+    counts = np.diff(pattern.indptr)
+    width = int(counts.max(initial=1))
+    rows_u = np.repeat(np.arange(n), counts)
+    slots = np.arange(len(rows_u)) - pattern.indptr[rows_u]
+    keys_u = rows_u * np.int64(k) + pattern.indices
+    classes = np.zeros((n, width), dtype=np.int64)
+    valid = np.zeros((n, width), dtype=bool)
+    classes[rows_u, slots] = pattern.indices
+    valid[rows_u, slots] = True
+
+    evidence = np.zeros((len(iterations), n, width + 1))
+    sizes = np.array([len(b) for b in iterations], dtype=np.float64)
+    for t, (branches, used) in enumerate(zip(iterations, trained_on)):
+        prior = _frequencies(np.asarray(used, dtype=np.int64), k)
+        log_prior = np.log(prior)
+        flat = np.zeros(len(keys_u))
+        rest = np.zeros(n)
+        for pred in branches:
+            p = pred.probs
+            per_row = np.diff(p.indptr)
+            rows_b = np.repeat(np.arange(n), per_row)
+            unstored_mass = 1.0 - np.bincount(rows_b, weights=prior[p.indices], minlength=n)
+            unstored = k - per_row
+            residual = np.maximum(np.asarray(pred.residual, dtype=np.float64), floor * unstored)
+            level = np.where(
+                unstored > 0,
+                np.log(np.maximum(residual, _TINY)) - np.log(np.maximum(unstored_mass, _TINY)),
+                0.0,
+            )
+            rest += level
+            flat += level[rows_u]
+            keys_b = rows_b * np.int64(k) + p.indices
+            pos = np.minimum(np.searchsorted(keys_u, keys_b), len(keys_u) - 1)
+            hit = keys_u[pos] == keys_b
+            stored = (
+                np.log(np.maximum(p.data.astype(np.float64), floor))
+                - log_prior[p.indices]
+                - level[rows_b]
+            )
+            np.add.at(flat, pos[hit], stored[hit])
+        evidence[t, rows_u, slots] = flat / sizes[t]
+        evidence[t, :, width] = rest / sizes[t]
+    return CandidateEvidence(classes, valid, evidence, sizes, k)
+
+
+def _frequencies(labels: np.ndarray, k: int) -> np.ndarray:
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    return (counts + 0.5) / (counts.sum() + 0.5 * k)  # type: ignore[no-any-return]
+
+
+def column_prior(cand: CandidateEvidence, prior: np.ndarray) -> np.ndarray:
+    """Prior of each row's columns: ``P(c)`` per candidate, the rest's mass last.
+
+    Parameters
+    ----------
+    cand : CandidateEvidence
+    prior : ndarray of shape (K,)
+
+    Returns
+    -------
+    ndarray of shape (N, W + 1)
+        Rows sum to 1 (padding slots 0).
+    """
+    cols = np.where(cand.valid, prior[cand.classes], 0.0)
+    rest = np.where(cand.has_rest, np.clip(1.0 - cols.sum(axis=1), 0.0, 1.0), 0.0)
+    out: np.ndarray = np.concatenate([cols, rest[:, None]], axis=1)
+    return out
+
+
+def rest_same_redraw(cand: CandidateEvidence, prior: np.ndarray) -> np.ndarray:
+    """Probability that a redraw lands on the same label, per column, shape (N, W + 1).
+
+    ``P(c)`` for a candidate; for the rest, ``sum_{c in rest} P(c)^2 / P(rest)`` (a
+    redraw into the rest seldom picks the same one of its classes). Exact when the
+    row's backward messages are equal over the rest; the rest holds little mass.
+    """
+    cols = np.where(cand.valid, prior[cand.classes], 0.0)
+    rest_mass = np.where(cand.has_rest, np.clip(1.0 - cols.sum(axis=1), 0.0, 1.0), 0.0)
+    squares = np.clip(np.sum(prior**2) - np.sum(cols**2, axis=1), 0.0, None)
+    rest = np.where(rest_mass > 0, squares / np.maximum(rest_mass, _TINY), 0.0)
+    out: np.ndarray = np.concatenate([cols, rest[:, None]], axis=1)
+    return out
+
+
+def _rest_label_mass(
+    cand: CandidateEvidence, labels: np.ndarray, noise: np.ndarray, prior: np.ndarray
+) -> np.ndarray:
+    """``R_i = sum_{c in rest_i} P(c) T[c, y~_i]``, shape (N,)."""
+    per_label = prior @ noise  # sum_c P(c) T[c, l]
+    at_candidates = np.where(
+        cand.valid, prior[cand.classes] * noise[cand.classes, labels[:, None]], 0.0
+    )
+    mass = per_label[labels] - at_candidates.sum(axis=1)
+    return np.where(cand.has_rest, np.clip(mass, 0.0, None), 0.0)
+
+
+def label_loglik(
+    cand: CandidateEvidence,
+    labels: np.ndarray,
+    noise: np.ndarray,
+    prior: np.ndarray,
+    groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """``log P(given label | column)`` of each row's columns, shape (N, W + 1).
+
+    ``log T[c, y~_i]`` per candidate; for the rest, ``log (R_i / P(rest_i))``, the
+    prior-weighted mean of ``T[c, y~_i]`` over the rest's classes. Rows of one group
+    add their given labels' log-likelihoods (they share the candidate columns); for
+    the rest column that sum is an approximation (exact would be a sum over the
+    rest's classes of a product over the group).
+    """
+    cols = np.where(cand.valid, noise[cand.classes, labels[:, None]], 1.0)
+    rest_prior = column_prior(cand, prior)[:, -1]
+    rest = _rest_label_mass(cand, labels, noise, prior)
+    rest_factor = np.where(rest_prior > 0, rest / np.maximum(rest_prior, _TINY), 1.0)
+    out = np.log(np.maximum(np.concatenate([cols, rest_factor[:, None]], axis=1), _TINY))
+    if groups is not None:
+        _, inverse = np.unique(groups, return_inverse=True)
+        inverse = inverse.ravel()
+        sums = np.zeros((inverse.max() + 1, out.shape[1]))
+        np.add.at(sums, inverse, out)
+        out = sums[inverse]
+    return out  # type: ignore[no-any-return]
+
+
+def candidate_counts(
+    cand: CandidateEvidence,
+    post: np.ndarray,
+    labels: np.ndarray,
+    noise: np.ndarray,
+    prior: np.ndarray,
+) -> np.ndarray:
+    """Expected (true class, given label) counts, ``sum_i post_i(c) [y~_i = l]``.
+
+    Parameters
+    ----------
+    cand : CandidateEvidence
+    post : ndarray of shape (N, W + 1)
+        Posterior of each row's columns.
+    labels : ndarray of shape (N,)
+    noise, prior : ndarray
+        The noise matrix and class prior ``post`` was computed with: the rest's
+        posterior is spread over its classes in proportion to ``P(c) T[c, y~_i]``.
+
+    Returns
+    -------
+    ndarray of shape (K, K)
+        counts[c, l]; its row sums are the expected class sizes.
+    """
+    k = cand.n_classes
+    w = cand.width
+    flat = cand.classes * k + labels[:, None]
+    counts = np.bincount(
+        flat[cand.valid], weights=post[:, :w][cand.valid], minlength=k * k
+    ).reshape(k, k)
+    # The rest of row i holds post_i(rest) P(c) T[c, y~_i] / R_i for each c outside
+    # its candidates: add it for all c, then take it back at the candidates.
+    mass = _rest_label_mass(cand, labels, noise, prior)
+    rate = np.where(mass > 0, post[:, w] / np.maximum(mass, _TINY), 0.0)
+    spread = np.bincount(labels, weights=rate, minlength=k)[None, :] - np.bincount(
+        flat[cand.valid], weights=np.broadcast_to(rate[:, None], flat.shape)[cand.valid],
+        minlength=k * k,
+    ).reshape(k, k)
+    counts += prior[:, None] * noise * np.clip(spread, 0.0, None)
+    return counts
+
+
+def dense_posterior(
+    cand: CandidateEvidence,
+    post: np.ndarray,
+    labels: np.ndarray,
+    noise: np.ndarray,
+    prior: np.ndarray,
+) -> np.ndarray:
+    """Expand column posteriors to (N, K), the rest spread by ``P(c) T[c, y~_i]``."""
+    n, w = post.shape[0], cand.width
+    mass = _rest_label_mass(cand, labels, noise, prior)
+    rate = np.where(mass > 0, post[:, w] / np.maximum(mass, _TINY), 0.0)
+    dense = rate[:, None] * prior[None, :] * noise[:, labels].T
+    rows = np.broadcast_to(np.arange(n)[:, None], cand.classes.shape)
+    dense[rows[cand.valid], cand.classes[cand.valid]] = post[:, :w][cand.valid]
+    return dense  # type: ignore[no-any-return]
+
+
+def probability_of(
+    cand: CandidateEvidence,
+    post: np.ndarray,
+    codes: np.ndarray,
+    labels: np.ndarray,
+    noise: np.ndarray,
+    prior: np.ndarray,
+) -> np.ndarray:
+    """Posterior probability of class ``codes[i]`` for every row i, shape (N,)."""
+    w = cand.width
+    match = cand.valid & (cand.classes == codes[:, None])
+    found = match.any(axis=1)
+    at_candidate = np.where(found, post[:, :w][np.arange(len(codes)), match.argmax(axis=1)], 0.0)
+    mass = _rest_label_mass(cand, labels, noise, prior)
+    rate = np.where(mass > 0, post[:, w] / np.maximum(mass, _TINY), 0.0)
+    in_rest = rate * prior[codes] * noise[codes, labels]
+    return np.where(found, at_candidate, in_rest)
+
+
+def best_candidate(cand: CandidateEvidence, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Most probable candidate class of every row and its probability.
+
+    A row is only ever moved to one of its candidates (a class some checker ranked in
+    its top k, or the given label).
+    """
+    w = cand.width
+    cols = np.where(cand.valid, post[:, :w], -1.0)
+    slot = cols.argmax(axis=1)
+    rows = np.arange(len(slot))
+    return cand.classes[rows, slot], cols[rows, slot]
