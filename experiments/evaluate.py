@@ -290,7 +290,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="with --report-only: add the cells of these result files (runs of other parts "
         "of the grid) to the page",
     )
+    parser.add_argument(
+        "--update", nargs="+", type=Path, default=None,
+        help="with --report-only: the methods these result files ran (e.g. a rerun of the "
+        "PICO methods with --methods) replace the same methods of the same cells",
+    )
     return parser.parse_args(argv)
+
+
+def update_cells(results: dict[str, Any], more: dict[str, Any]) -> list[str]:
+    """Replace the methods (and PICO's threshold sweep) that ``more`` ran in shared cells.
+
+    Each replaced method records the commit that produced it (``method_commits``).
+    Returns the names of the methods replaced.
+    """
+    commit = more["meta"].get("commit")
+    by_key = {c["key"]: c for c in results["cells"]}
+    replaced: set[str] = set()
+    for cell in more["cells"]:
+        base = by_key.get(cell["key"])
+        if base is None:
+            continue
+        for name, record in cell["methods"].items():
+            if name == M.NONE:
+                continue
+            base["methods"][name] = record
+            base.setdefault("method_commits", {})[name] = commit
+            replaced.add(name)
+        if cell.get("pico_threshold_sweep"):
+            base["pico_threshold_sweep"] = cell["pico_threshold_sweep"]
+    return sorted(replaced)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -315,6 +344,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 {
                     k: more["meta"].get(k)
                     for k in ("command", "date", "commit", "total_seconds", "note")
+                }
+            )
+        for extra in args.update or []:
+            more = json.loads(extra.read_text(encoding="utf-8"))
+            replaced = update_cells(results, more)
+            results["meta"].setdefault("updated", []).append(
+                {
+                    **{k: more["meta"].get(k) for k in ("command", "date", "commit", "note")},
+                    "methods": replaced,
+                    "cells": len({c["key"] for c in more["cells"]}),
                 }
             )
         plots = write_plots(results, img)

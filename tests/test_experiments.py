@@ -101,6 +101,12 @@ def test_quick_suite_end_to_end(tmp_path: Path) -> None:
         vote = c["methods"][M.PICO_VOTE]
         at_default = [s for s in c["pico_threshold_sweep"] if s["threshold"] == 0.6][0]
         assert (at_default["changed"], at_default["damage"]) == (vote["changed"], vote["damage"])
+        # a higher threshold moves a subset of the rows a lower one moves
+        changed = [s["changed"] for s in sorted(c["pico_threshold_sweep"],
+                                                key=lambda s: s["threshold"])]
+        assert changed == sorted(changed, reverse=True)
+        if c["rate"] > 0 and vote["changed"] >= 10:
+            assert changed[-1] < vote["changed"]
     noisy = [c for c in cells if c["rate"] > 0]
     # cleaning helps on average: PICO raises label accuracy over the noisy labels
     gain = np.mean([c["methods"][M.PICO_DEFAULT]["accuracy_after"]
@@ -122,3 +128,25 @@ def test_quick_suite_end_to_end(tmp_path: Path) -> None:
     drawn_by = [line for line in redrawn if line.startswith("- Page drawn from the saved results")]
     assert len(drawn_by) == 1 and "--report-only" in drawn_by[0]
     assert [line for line in redrawn if line not in drawn_by] == text.splitlines()
+
+
+def test_update_replaces_only_the_methods_the_newer_run_has() -> None:
+    from experiments.evaluate import update_cells
+
+    def cell(key: str, methods: dict[str, float]) -> dict:
+        return {"key": key, "methods": {m: {"accuracy_after": a} for m, a in methods.items()}}
+
+    base = {"cells": [cell("d/x/0.2", {M.NONE: 0.8, M.CLEANLAB_BOTH: 0.9, M.PICO_VOTE: 0.91}),
+                      cell("d/y/0.2", {M.NONE: 0.7, M.PICO_VOTE: 0.75})]}
+    newer = {"meta": {"commit": "abc"},
+             "cells": [cell("d/x/0.2", {M.NONE: 0.8, M.PICO_VOTE: 0.95}),
+                       cell("d/z/0.2", {M.NONE: 0.6, M.PICO_VOTE: 0.65})]}
+    newer["cells"][0]["pico_threshold_sweep"] = [{"threshold": 0.6}]
+    assert update_cells(base, newer) == [M.PICO_VOTE]
+    x, y = base["cells"]
+    assert x["methods"][M.PICO_VOTE]["accuracy_after"] == 0.95
+    assert x["methods"][M.CLEANLAB_BOTH]["accuracy_after"] == 0.9
+    assert x["method_commits"] == {M.PICO_VOTE: "abc"}
+    assert x["pico_threshold_sweep"] == [{"threshold": 0.6}]
+    assert y["methods"][M.PICO_VOTE]["accuracy_after"] == 0.75 and "method_commits" not in y
+    assert [c["key"] for c in base["cells"]] == ["d/x/0.2", "d/y/0.2"]

@@ -324,6 +324,13 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
             f"{part.get('commit') or 'unknown'}, {(part.get('total_seconds') or 0) / 60:.1f} "
             "minutes)" + (f": {part['note']}." if part.get("note") else ".")
         )
+    for part in meta.get("updated", []):
+        out.append(
+            f"- {', '.join(part['methods'])} in {part['cells']} cells from "
+            f"`{part['command'].strip()}` ({part['date']}, code at commit "
+            f"{part.get('commit') or 'unknown'})"
+            + (f": {part['note']}." if part.get("note") else ".")
+        )
     if meta.get("quick"):
         out += ["", "**Quick mode**: small subsamples; checks the suite runs, measures nothing."]
     missing = missing_cells(results["cells"])
