@@ -114,6 +114,7 @@ def clean(
     relabel_threshold: float = 0.6,
     review_threshold: float = 0.5,
     top_k: int = 20,
+    max_class_loss: float = 0.5,
     history: bool = False,
     n_jobs: int = 1,
     random_state: int | None = 0,
@@ -142,6 +143,9 @@ def clean(
         Kept rows whose label's posterior is lower are marked ``review``.
     top_k : int, default=20
         Probabilities kept per row and checker.
+    max_class_loss : float, default=0.5
+        At most this fraction of a class's rows may move to other classes in one
+        iteration (the most confident moves); the others go to ``review``.
     history : bool, default=False
         Combine every iteration's evidence with the label-history model (with
         ``n_iterations`` > 1) instead of voting on the last iteration alone.
@@ -205,6 +209,7 @@ def clean(
         "relabel_threshold": relabel_threshold,
         "review_threshold": review_threshold,
         "top_k": top_k,
+        "max_class_loss": max_class_loss,
         "history": history,
         "n_jobs": n_jobs,
         "random_state": random_state,

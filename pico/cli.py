@@ -97,6 +97,14 @@ def _default_run_dir(path: Path) -> Path:
     help="Posterior a new label needs before a row is relabeled.",
 )
 @click.option(
+    "--max-class-loss",
+    default=0.5,
+    show_default=True,
+    type=float,
+    help="Most of a class's rows that may move to other classes in one iteration; the "
+    "weakest moves beyond it go to review.",
+)
+@click.option(
     "--jobs", default=1, show_default=True, type=int, help="Worker processes (-1: all cores)."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
@@ -134,6 +142,7 @@ def _clean(
     iterations: int,
     history: bool,
     threshold: float,
+    max_class_loss: float,
     jobs: int,
     quiet: bool,
 ) -> None:
@@ -193,6 +202,7 @@ def _clean(
         n_iterations=iterations,
         history=history,
         relabel_threshold=threshold,
+        max_class_loss=max_class_loss,
         n_jobs=jobs,
         random_state=seed,
         progress=progress,

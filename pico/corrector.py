@@ -18,7 +18,7 @@ from .splits.engine import MultiSplit
 from .store.base import PredictionStore
 from .store.memory import MemoryStore
 
-__all__ = ["STATUSES", "IterativeCorrector"]
+__all__ = ["STATUSES", "IterativeCorrector", "limit_class_loss"]
 
 _log = logging.getLogger(__name__)
 
@@ -42,6 +42,53 @@ def _check_fraction(name: str, value: Any, low: float = 0.0, high: float = 1.0) 
             f"The {name!r} parameter must be a number in [{low}, {high}]. Got {value!r} instead."
         )
     return float(value)
+
+
+def limit_class_loss(
+    given: np.ndarray,
+    proposed: np.ndarray,
+    strength: np.ndarray,
+    max_loss: float,
+    n_classes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Let at most ``max_loss`` of each class's given rows leave it, strongest moves first.
+
+    Parameters
+    ----------
+    given, proposed : ndarray of shape (N,)
+        Given labels and the labels proposed for this iteration (codes).
+    strength : ndarray of shape (N,)
+        How sure each proposed move is (the posterior of the proposed class).
+    max_loss : float
+        Largest fraction of a class's given rows that may move to other classes.
+    n_classes : int
+
+    Returns
+    -------
+    labels : ndarray of shape (N,)
+        ``proposed`` with the weakest moves out of over-limit classes undone.
+    held : ndarray of shape (N,)
+        Rows whose move was undone.
+
+    Examples
+    --------
+    >>> given = np.array([0, 0, 0, 0, 1, 1])
+    >>> labels, held = limit_class_loss(given, np.array([1, 1, 1, 0, 1, 1]),
+    ...                                 np.array([.9, .7, .8, 1., 1., 1.]), 0.5, 2)
+    >>> labels.tolist(), held.tolist()
+    ([1, 0, 1, 0, 1, 1], [False, True, False, False, False, False])
+    """
+    labels = proposed.copy()
+    held = np.zeros(len(given), dtype=bool)
+    moved = proposed != given
+    allowed = np.floor(max_loss * np.bincount(given, minlength=n_classes)).astype(np.int64)
+    leaving = np.bincount(given[moved], minlength=n_classes)
+    for c in np.flatnonzero(leaving > allowed):
+        rows = np.flatnonzero(moved & (given == c))
+        weakest = rows[np.argsort(-strength[rows], kind="stable")][allowed[c] :]
+        labels[weakest] = given[weakest]
+        held[weakest] = True
+    return labels, held
 
 
 class IterativeCorrector:
@@ -76,6 +123,11 @@ class IterativeCorrector:
         Stop when fewer than this fraction of rows change in an iteration.
     top_k : int, default=20
         Probabilities kept per row and checker in the prediction store.
+    max_class_loss : float, default=0.5
+        Guard against a class being absorbed by its neighbours: in one iteration at most
+        this fraction of the rows given a class may leave it; beyond that only the
+        most confident moves happen, the others keep their label with status
+        ``review``, and the class is reported in ``guarded_classes_``.
     history : bool, default=False
         Combine the evidence of every iteration so far with the label-history model
         (:class:`~pico.history.LabelHistoryModel`) instead of voting on the last
@@ -115,6 +167,11 @@ class IterativeCorrector:
         keeps each row's candidate classes only: N * K floats).
     iterations_ : list of dict
         Per iteration: rows changed, tempering, estimated noise rate, seconds.
+    held_back_ : ndarray of shape (N,)
+        Rows whose confident move the ``max_class_loss`` guard stopped in the last
+        iteration (status ``review``).
+    guarded_classes_ : dict
+        Class -> rows the guard held back in the last iteration.
     expected_changes_ : ndarray of shape (N,)
         With ``history``: expected number of label changes along each row's history
         (zeros otherwise).
@@ -144,6 +201,7 @@ class IterativeCorrector:
         review_threshold: float = 0.5,
         tol: float = 0.002,
         top_k: int = 20,
+        max_class_loss: float = 0.5,
         history: bool = False,
         executor: Executor | None = None,
         n_jobs: int = 1,
@@ -159,6 +217,7 @@ class IterativeCorrector:
         self.review_threshold = review_threshold
         self.tol = tol
         self.top_k = top_k
+        self.max_class_loss = max_class_loss
         self.history = history
         self.executor = executor
         self.n_jobs = n_jobs
@@ -174,6 +233,7 @@ class IterativeCorrector:
         _check_fraction("relabel_threshold", self.relabel_threshold, 0.5, 1.0)
         _check_fraction("review_threshold", self.review_threshold)
         _check_fraction("tol", self.tol)
+        _check_fraction("max_class_loss", self.max_class_loss)
         if self.checker is not None and not (
             hasattr(self.checker, "fit") and hasattr(self.checker, "predict_proba")
         ):
@@ -255,6 +315,7 @@ class IterativeCorrector:
             best, best_p = model.best()
             confident = best_p >= self.relabel_threshold
             proposed = np.where(confident, best, given)
+            proposed, held = limit_class_loss(given, proposed, best_p, self.max_class_loss, k)
             changed = int(np.sum(proposed != current))
             current = proposed
             history.append(current.copy())
@@ -265,6 +326,11 @@ class IterativeCorrector:
                 "weights": np.round(model.weights_, 4).tolist(),
                 "stay": model.stay_,
                 "estimated_noise_rate": float(1.0 - model.probability(given).mean()),
+                "held_back": {
+                    str(classes[c]): int(n_held)
+                    for c, n_held in enumerate(np.bincount(given[held], minlength=k))
+                    if n_held
+                },
                 "fit_seconds": round(fit_seconds, 3),
                 "seconds": round(time.perf_counter() - start, 3),
             }
@@ -280,6 +346,8 @@ class IterativeCorrector:
             if changed < self.tol * n:
                 break
         self.classes_ = classes
+        self.held_back_ = held
+        self.guarded_classes_ = dict(self.iterations_[-1]["held_back"])
         self.history_ = np.stack(history, axis=1)
         self.model_ = model
         self.noise_ = model.noise_
@@ -302,7 +370,7 @@ class IterativeCorrector:
         status = np.full(len(given), "kept", dtype=object)
         status[final != given] = "relabeled"
         doubtful = (final == given) & (model.probability(given) < self.review_threshold)
-        status[doubtful | unstable] = "review"
+        status[doubtful | unstable | (self.held_back_ & (final == given))] = "review"
         best, best_p = model.best()
         self.codes_ = final
         self.labels_ = self.classes_[final]

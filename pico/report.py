@@ -112,6 +112,7 @@ def build_summary(
         ],
         "per_class": per_class,
         "emptied_classes": emptied,
+        "guarded_classes": {k: int(v) for k, v in corrector.guarded_classes_.items()},
         "duplicates": duplicates,
         "options": options,
         "timings": timings,
@@ -157,6 +158,16 @@ def format_summary(summary: dict[str, Any], *, output: str | None = None) -> str
             "  most frequent changes: "
             + ", ".join(f"{p['from']} -> {p['to']} ({p['count']})" for p in pairs)
         )
+    guarded = summary.get("guarded_classes") or {}
+    if guarded:
+        lines.append(
+            "  classes that would have lost more than max_class_loss of their rows (the "
+            "weakest moves went to review): "
+            + ", ".join(f"{c} ({n})" for c, n in list(guarded.items())[:5])
+            + (" ..." if len(guarded) > 5 else "")
+        )
+    if summary.get("emptied_classes"):
+        lines.append(f"  classes left without rows: {', '.join(summary['emptied_classes'])}")
     n_iter = len(summary["iterations"])
     lines.append(
         f"  {n_iter} iteration{'s' if n_iter != 1 else ''}, {summary['checker_fits']} "

@@ -12,7 +12,7 @@ from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from pico.benchmarking import make_blobs_with_noise
-from pico.corrector import STATUSES, IterativeCorrector
+from pico.corrector import STATUSES, IterativeCorrector, limit_class_loss
 from pico.exceptions import InvalidInputError
 
 # Small and fast: 2 branches x 5 folds x at most 2 iterations = 20 checker fits.
@@ -140,6 +140,7 @@ def test_string_labels_and_progress(seed: int) -> None:
         ({"relabel_threshold": 1.5}, "relabel_threshold"),
         ({"review_threshold": -0.1}, "review_threshold"),
         ({"tol": 2.0}, "tol"),
+        ({"max_class_loss": 1.5}, "max_class_loss"),
         ({"checker": LinearSVC()}, "checker"),
         ({"checker": object()}, "checker"),
     ],
@@ -213,3 +214,34 @@ def test_history_model_uses_every_iteration(
     # the first iteration is the plain vote: the same labels as a one-iteration run
     one = IterativeCorrector(random_state=seed, **{**FAST, "n_iterations": 1}).fit(X, y_noisy)
     np.testing.assert_array_equal(corr.history_[:, 1], one.history_[:, 1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("max_loss", [0.0, 0.2, 0.5, 1.0])
+def test_limit_class_loss_keeps_the_strongest_moves(seed: int, max_loss: float) -> None:
+    rng = np.random.default_rng(seed)
+    given = rng.integers(0, 4, 200)
+    proposed = np.where(rng.random(200) < 0.5, rng.integers(0, 4, 200), given)
+    strength = rng.random(200)
+    labels, held = limit_class_loss(given, proposed, strength, max_loss, 4)
+    for c in range(4):
+        mine = given == c
+        assert np.sum(mine & (labels != c)) <= np.floor(max_loss * mine.sum())
+        kept_moves = mine & (labels != given)
+        if held[mine].any() and kept_moves.any():
+            # every move undone was weaker than every move kept in its class
+            assert strength[held & mine].max() <= strength[kept_moves].min()
+    assert np.array_equal(labels[~held], proposed[~held])
+    assert np.array_equal(labels[held], given[held])
+    assert not held.any() if max_loss == 1.0 else True
+
+
+def test_guard_holds_back_moves_and_reports_the_class(seed: int) -> None:
+    X, _, y_noisy = make_blobs_with_noise(300, 3, rate=0.2, separation=3.0, random_state=seed)
+    free = IterativeCorrector(random_state=seed, **FAST).fit(X, y_noisy)
+    assert np.sum(free.labels_ != y_noisy) > 10 and not free.guarded_classes_
+    guarded = IterativeCorrector(random_state=seed, max_class_loss=0.0, **FAST).fit(X, y_noisy)
+    assert np.array_equal(guarded.labels_, y_noisy)
+    assert np.array_equal(guarded.held_back_, free.labels_ != y_noisy)
+    assert np.all(guarded.status_[guarded.held_back_] == "review")
+    assert sum(guarded.guarded_classes_.values()) == guarded.held_back_.sum()
