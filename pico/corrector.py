@@ -155,7 +155,9 @@ class IterativeCorrector:
     status_ : ndarray of shape (N,)
         ``kept``, ``relabeled`` or ``review``.
     suggested_ : ndarray of shape (N,)
-        Most probable class under the final posterior (also for rows not relabeled).
+        Most probable class under the final posterior among the row's candidates (the
+        classes a checker ranked in its top ``top_k``, and the given label), also for
+        rows not relabeled.
     suggested_confidence_ : ndarray of shape (N,)
         Its posterior probability.
     history_ : ndarray of shape (N, n_iter_ + 1)
