@@ -76,7 +76,7 @@ def test_conflicting_duplicates_are_counted_and_pooled() -> None:
 
 def test_numeric_features_and_integer_labels() -> None:
     X, y_true, y_noisy = make_blobs_with_noise(300, 3, rate=0.15, random_state=3)
-    res = pico.clean(X, y_noisy, n_branches=2, n_iterations=2)
+    res = pico.clean(X, y_noisy, n_branches=2)
     assert (res.labels.astype(int) == y_true).mean() > (y_noisy == y_true).mean() + 0.05
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import logsumexp
 
 from ..exceptions import InvalidInputError
@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+# EM steps at each weight the profile search tries.
+_PROFILE_STEPS = 30
 
 
 def checker_evidence(
@@ -299,27 +302,129 @@ class BayesianVote:
     def _fit_em(
         self, cand: CandidateEvidence, labels: np.ndarray, groups: np.ndarray | None
     ) -> BayesianVote:
-        evidence, k = cand.evidence, cand.n_classes
-        n_iter, n = evidence.shape[0], len(labels)
-        prior = class_frequencies(labels, k)
+        k, n = cand.n_classes, len(labels)
         rng = np.random.default_rng(self.random_state)
         sample = (
             np.sort(rng.choice(n, self.max_rows_for_beta, replace=False))
             if n > self.max_rows_for_beta
             else np.arange(n)
         )
-        stay = self._initial_stay(n_iter)
+        part = CandidateEvidence(
+            cand.classes[sample], cand.valid[sample], cand.evidence[:, sample], cand.sizes, k
+        )
+        part_groups = groups[sample] if groups is not None else None
+        # The tempering and the noise matrix trade off along a ridge (flat checkers and
+        # reliable labels explain the given labels almost as well as sharp checkers and
+        # noisy labels), where alternating updates stall. So first the profile
+        # likelihood: for one weight shared by every iteration, run EM for T, the prior
+        # and the stay probability to convergence, on the sampled rows; keep the best.
+        state = self._profile(part, labels[sample], part_groups)
+        # Then EM on every row from there, refining each iteration's weight.
+        state, history = self._em_steps(
+            cand, labels, groups, state, steps=self.max_iter, refit=sample
+        )
+        post = _softmax(state["log_q"] + _group_sum(state["label_ll"], groups))
+        w = cand.width
+        weights = state["weights"]
+        self._cand = cand
+        self._labels = labels
+        self.candidates_ = np.where(cand.valid, cand.classes, -1)
+        self.candidate_posterior_ = np.where(cand.valid, post[:, :w], 0.0)
+        self.rest_posterior_ = post[:, w].copy()
+        self.weights_ = weights
+        self.betas_ = weights / cand.sizes
+        self.beta_ = float(self.betas_[-1])
+        self.n_branches_ = int(cand.sizes[-1])
+        self.stay_ = state["stay"]
+        self.noise_ = state["noise"]
+        self.class_prior_ = state["prior"]
+        self.log_likelihood_ = history
+        self._label_ll = state["label_ll"]
+        self._cols = state["cols"]
+        _log.debug(
+            "vote: beta*M %s, stay %.3f after %d EM steps, %d candidate columns",
+            np.round(weights, 3).tolist(),
+            self.stay_,
+            len(history),
+            w,
+        )
+        return self
+
+    def _initial_state(self, cand: CandidateEvidence, labels: np.ndarray) -> dict[str, Any]:
+        k = cand.n_classes
         noise = np.full((k, k), 0.1 / max(k - 1, 1))
         np.fill_diagonal(noise, 0.9)
-        weights = np.full(n_iter, 1.0)
-        history: list[float] = []
+        return {
+            "noise": noise,
+            "prior": class_frequencies(labels, k),
+            "weights": np.ones(cand.evidence.shape[0]),
+            "stay": self._initial_stay(cand.evidence.shape[0]),
+        }
+
+    def _profile(
+        self, cand: CandidateEvidence, labels: np.ndarray, groups: np.ndarray | None
+    ) -> dict[str, Any]:
+        """EM at fixed shared weights, the weight chosen by its converged likelihood."""
+        lo, hi = self.beta_bounds
+        tried: dict[float, tuple[float, dict[str, Any]]] = {}
+
+        def neg_ll(weight: float) -> float:
+            # Two starts: labels 90% reliable, and the confusion of what the checkers
+            # alone say against the given labels. EM creeps between the two readings
+            # of a confusion (the checkers' or the labels' fault); keep the likelier.
+            best: tuple[float, dict[str, Any]] | None = None
+            for start in ("reliable", "checkers"):
+                state = self._initial_state(cand, labels)
+                state["weights"] = np.full(cand.evidence.shape[0], weight)
+                if start == "checkers":
+                    cols = column_prior(cand, state["prior"])
+                    q = np.exp(self._log_q(cand.evidence, cols, state["weights"], state["stay"]))
+                    counts = candidate_counts(cand, q, labels, state["noise"], state["prior"])
+                    state["noise"] = noise_from_counts(
+                        counts, diag_strength=self.diag_strength, off_strength=self.off_strength
+                    )
+                state, history = self._em_steps(
+                    cand, labels, groups, state, steps=_PROFILE_STEPS
+                )
+                if best is None or history[-1] > best[0]:
+                    best = (history[-1], state)
+            assert best is not None
+            tried[weight] = best
+            return -best[0]
+
+        minimize_scalar(
+            neg_ll, bounds=(max(lo, 0.05), hi), method="bounded", options={"xatol": 0.05}
+        )
+        best = max(tried, key=lambda w: tried[w][0])
+        state = tried[best][1]
+        return {key: state[key] for key in ("noise", "prior", "weights", "stay")}
+
+    def _em_steps(
+        self,
+        cand: CandidateEvidence,
+        labels: np.ndarray,
+        groups: np.ndarray | None,
+        state: dict[str, Any],
+        *,
+        steps: int,
+        refit: np.ndarray | None = None,
+    ) -> tuple[dict[str, Any], list[float]]:
+        """EM for the noise matrix, prior and stay (and the weights on ``refit`` rows).
+
+        Returns the state (with the columns' prior, label log-likelihoods and log q of
+        the last step) and the mean marginal log-likelihood after each step.
+        """
+        evidence, k, n = cand.evidence, cand.n_classes, len(labels)
+        noise, prior = state["noise"], state["prior"]
+        weights, stay = state["weights"], state["stay"]
         cols = column_prior(cand, prior)
         label_ll = label_loglik(cand, labels, noise, prior)
         log_q: np.ndarray | None = None
-        for step in range(self.max_iter):
-            if step < 3 or step % 5 == 0:  # the tempering settles within a few steps
+        history: list[float] = []
+        for step in range(steps):
+            if refit is not None and step % 5 == 0:
                 weights = self._fit_weights(
-                    evidence[:, sample], cols[sample], label_ll[sample], weights, stay
+                    evidence[:, refit], cols[refit], label_ll[refit], weights, stay
                 )
                 log_q = None
             if log_q is None:
@@ -341,31 +446,12 @@ class BayesianVote:
                 break
         if log_q is None:
             log_q = self._log_q(evidence, cols, weights, stay)
-        post = _softmax(log_q + _group_sum(label_ll, groups))
-        w = cand.width
-        self._cand = cand
-        self._labels = labels
-        self.candidates_ = np.where(cand.valid, cand.classes, -1)
-        self.candidate_posterior_ = np.where(cand.valid, post[:, :w], 0.0)
-        self.rest_posterior_ = post[:, w].copy()
-        self.weights_ = weights
-        self.betas_ = weights / cand.sizes
-        self.beta_ = float(self.betas_[-1])
-        self.n_branches_ = int(cand.sizes[-1])
-        self.stay_ = stay
-        self.noise_ = noise
-        self.class_prior_ = prior
-        self.log_likelihood_ = history
-        self._label_ll = label_ll
-        self._cols = cols
-        _log.debug(
-            "vote: beta*M %s, stay %.3f after %d EM steps, %d candidate columns",
-            np.round(weights, 3).tolist(),
-            stay,
-            len(history),
-            w,
-        )
-        return self
+            history.append(_marginal_ll(log_q, label_ll))
+        out = {
+            "noise": noise, "prior": prior, "weights": weights, "stay": stay,
+            "cols": cols, "label_ll": label_ll, "log_q": log_q,
+        }
+        return out, history
 
     def _columns(self) -> np.ndarray:
         return np.concatenate([self.candidate_posterior_, self.rest_posterior_[:, None]], axis=1)
