@@ -181,8 +181,11 @@ def evaluate_cell(
             f"changed {m['changed']:5d}  damage {m['damage']:4d}  test {m['test_accuracy']:.4f}"
             f"  {out.seconds:6.1f}s"
         )
+    # "below": what a row below the threshold keeps (the given label). Sweeps saved
+    # without it were computed with the default run's labels below every threshold, so
+    # their rows above the default threshold are wrong; the page leaves them out.
     sweep = [
-        {"threshold": t, **correction_metrics(clean, noisy, labels)}
+        {"threshold": t, "below": "given", **correction_metrics(clean, noisy, labels)}
         for t, labels in (
             outcomes[M.PICO_VOTE].extra.get("threshold_labels", {}) if M.PICO_VOTE in outcomes
             else {}

@@ -97,7 +97,7 @@ def detail_table(c: dict[str, Any]) -> list[str]:
 def sweep_table(c: dict[str, Any]) -> list[str]:
     """PICO's relabel threshold read off its vote-only run."""
     sweep = c.get("pico_threshold_sweep") or []
-    if not sweep:
+    if not sweep or "below" not in sweep[0]:
         return []
     lines = [
         "| PICO threshold | accuracy after | changed | precision | recall | damage |",
