@@ -29,6 +29,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 import warnings
@@ -336,7 +337,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     img = args.img or (out / "img" if out else DEFAULT_IMG)
     if args.report_only:
         results = json.loads(json_path.read_text(encoding="utf-8"))
-        results["meta"]["rendered_by"] = "python experiments/evaluate.py " + " ".join(
+        results["meta"]["rendered_by"] = "python experiments/evaluate.py " + shlex.join(
             sys.argv[1:] if argv is None else argv
         )
         for extra in args.merge or []:
@@ -372,7 +373,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     results: dict[str, Any] = {
         "meta": {
-            "command": "python experiments/evaluate.py " + " ".join(
+            "command": "python experiments/evaluate.py " + shlex.join(
                 sys.argv[1:] if argv is None else argv
             ),
             "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
