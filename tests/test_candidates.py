@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from pico.history import LabelHistoryModel, sticky_smooth
-from pico.store import SparsePredictions, sparsify_topk
+from pico.store import SparsePredictions
 from pico.vote import BayesianVote, bayes_posterior, checker_evidence
 from pico.vote.bayes import class_frequencies
 from pico.vote.candidates import (
@@ -17,14 +16,6 @@ from pico.vote.candidates import (
     column_prior,
     dense_posterior,
 )
-
-
-def _topk(probs: np.ndarray, top_k: int) -> SparsePredictions:
-    idx, vals, res = sparsify_topk(probs, top_k)
-    n, k_all = probs.shape
-    k = idx.shape[1]
-    mat = sp.csr_matrix((vals.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, k_all))
-    return SparsePredictions(mat, res)
 
 
 def _problem(n: int = 400, k: int = 12, rate: float = 0.3, seed: int = 0):
@@ -37,7 +28,7 @@ def _problem(n: int = 400, k: int = 12, rate: float = 0.3, seed: int = 0):
         logits = rng.normal(size=(n, k)) * 1.5
         logits[np.arange(n), clean] += strength
         p = np.exp(logits)
-        return _topk(p / p.sum(axis=1, keepdims=True), top_k)
+        return SparsePredictions.from_dense(p / p.sum(axis=1, keepdims=True), top_k)
 
     return clean, given, branch
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import pico.vote as vote_pkg
 from pico.exceptions import InvalidInputError
-from pico.store import SparsePredictions, sparsify_topk
+from pico.store import SparsePredictions
 from pico.vote import BayesianVote, bayes_posterior, checker_evidence
 from pico.vote.candidates import candidate_evidence
 
@@ -19,14 +19,6 @@ SETTINGS = settings(max_examples=40, deadline=None, database=None)
 
 def _dense(probs: np.ndarray) -> SparsePredictions:
     return SparsePredictions(sp.csr_matrix(probs), np.zeros(len(probs)))
-
-
-def _topk(probs: np.ndarray, top_k: int) -> SparsePredictions:
-    idx, vals, res = sparsify_topk(probs, top_k)
-    n, k_all = probs.shape
-    k = idx.shape[1]
-    mat = sp.csr_matrix((vals.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, k_all))
-    return SparsePredictions(mat, res)
 
 
 def test_import_all_consistency() -> None:
@@ -82,7 +74,10 @@ def vote_inputs(draw: st.DrawFn) -> dict[str, object]:
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     top_k = draw(st.integers(1, k))
-    branches = [_topk(rng.dirichlet(np.full(k, 0.7), size=n), top_k) for _ in range(m)]
+    branches = [
+        SparsePredictions.from_dense(rng.dirichlet(np.full(k, 0.7), size=n), top_k)
+        for _ in range(m)
+    ]
     return {
         "branches": branches,
         "labels": rng.integers(k, size=n),
@@ -184,7 +179,7 @@ def _planted(
     for _ in range(m):
         scores = mu * (mu * np.eye(k)[y] + rng.normal(size=(n, k)))
         p = np.exp(scores - scores.max(axis=1, keepdims=True))
-        branches.append(_topk(p / p.sum(axis=1, keepdims=True), k))
+        branches.append(SparsePredictions.from_dense(p / p.sum(axis=1, keepdims=True), k))
     return y, given_labels, branches
 
 

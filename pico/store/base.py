@@ -33,6 +33,23 @@ class SparsePredictions:
     probs: sp.csr_matrix
     residual: np.ndarray
 
+    @classmethod
+    def from_dense(cls, probs: np.ndarray, top_k: int) -> SparsePredictions:
+        """Keep the ``top_k`` largest probabilities of each row of ``probs`` (n, K).
+
+        Examples
+        --------
+        >>> p = SparsePredictions.from_dense(np.array([[0.1, 0.6, 0.3]]), 2)
+        >>> p.probs.toarray().round(2).tolist(), p.residual.round(2).tolist()
+        ([[0.0, 0.6, 0.3]], [0.1])
+        """
+        idx, vals, residual = sparsify_topk(np.asarray(probs, dtype=np.float64), top_k)
+        n, k = idx.shape[0], idx.shape[1]
+        matrix = sp.csr_matrix(
+            (vals.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)), shape=probs.shape
+        )
+        return cls(matrix, residual)
+
     @property
     def shape(self) -> tuple[int, int]:
         """(N, K)."""

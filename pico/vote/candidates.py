@@ -309,6 +309,19 @@ def label_loglik(
     return out  # type: ignore[no-any-return]
 
 
+def _rest_rate(
+    cand: CandidateEvidence,
+    post: np.ndarray,
+    labels: np.ndarray,
+    noise: np.ndarray,
+    prior: np.ndarray,
+) -> np.ndarray:
+    """``post_i(rest) / R_i``: the rest's posterior of class c is this times P(c) T[c, y~_i]."""
+    mass = _rest_label_mass(cand, labels, noise, prior)
+    rate: np.ndarray = np.where(mass > 0, post[:, cand.width] / np.maximum(mass, _TINY), 0.0)
+    return rate
+
+
 def candidate_counts(
     cand: CandidateEvidence,
     post: np.ndarray,
@@ -341,8 +354,7 @@ def candidate_counts(
     ).reshape(k, k)
     # The rest of row i holds post_i(rest) P(c) T[c, y~_i] / R_i for each c outside
     # its candidates: add it for all c, then take it back at the candidates.
-    mass = _rest_label_mass(cand, labels, noise, prior)
-    rate = np.where(mass > 0, post[:, w] / np.maximum(mass, _TINY), 0.0)
+    rate = _rest_rate(cand, post, labels, noise, prior)
     spread = np.bincount(labels, weights=rate, minlength=k)[None, :] - np.bincount(
         flat[cand.valid], weights=np.broadcast_to(rate[:, None], flat.shape)[cand.valid],
         minlength=k * k,
@@ -360,8 +372,7 @@ def dense_posterior(
 ) -> np.ndarray:
     """Expand column posteriors to (N, K), the rest spread by ``P(c) T[c, y~_i]``."""
     n, w = post.shape[0], cand.width
-    mass = _rest_label_mass(cand, labels, noise, prior)
-    rate = np.where(mass > 0, post[:, w] / np.maximum(mass, _TINY), 0.0)
+    rate = _rest_rate(cand, post, labels, noise, prior)
     dense = rate[:, None] * prior[None, :] * noise[:, labels].T
     rows = np.broadcast_to(np.arange(n)[:, None], cand.classes.shape)
     dense[rows[cand.valid], cand.classes[cand.valid]] = post[:, :w][cand.valid]
@@ -381,8 +392,7 @@ def probability_of(
     match = cand.valid & (cand.classes == codes[:, None])
     found = match.any(axis=1)
     at_candidate = np.where(found, post[:, :w][np.arange(len(codes)), match.argmax(axis=1)], 0.0)
-    mass = _rest_label_mass(cand, labels, noise, prior)
-    rate = np.where(mass > 0, post[:, w] / np.maximum(mass, _TINY), 0.0)
+    rate = _rest_rate(cand, post, labels, noise, prior)
     in_rest = rate * prior[codes] * noise[codes, labels]
     return np.where(found, at_candidate, in_rest)
 
