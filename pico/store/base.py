@@ -40,7 +40,7 @@ class SparsePredictions:
         Examples
         --------
         >>> p = SparsePredictions.from_dense(np.array([[0.1, 0.6, 0.3]]), 2)
-        >>> p.probs.toarray().round(2).tolist(), p.residual.round(2).tolist()
+        >>> p.probs.toarray().astype(float).round(2).tolist(), p.residual.round(2).tolist()
         ([[0.0, 0.6, 0.3]], [0.1])
         """
         idx, vals, residual = sparsify_topk(np.asarray(probs, dtype=np.float64), top_k)
