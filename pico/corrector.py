@@ -356,7 +356,7 @@ class IterativeCorrector:
         self.beta_ = model.betas_[-1]
         self.n_iter_ = len(history) - 1
         self.n_fits_ = splitter.n_fits_
-        self._finish(given, current, model)
+        self._finish(given, current, model, best, best_p)
         return self
 
     @property
@@ -364,7 +364,14 @@ class IterativeCorrector:
         """Final posterior over every class, shape (N, K) (computed on access)."""
         return self.model_.posterior_
 
-    def _finish(self, given: np.ndarray, current: np.ndarray, model: LabelHistoryModel) -> None:
+    def _finish(
+        self,
+        given: np.ndarray,
+        current: np.ndarray,
+        model: LabelHistoryModel,
+        best: np.ndarray,
+        best_p: np.ndarray,
+    ) -> None:
         # A row whose label moved more than once (A -> B -> A, A -> B -> C) is unstable.
         moves = np.sum(self.history_[:, 1:] != self.history_[:, :-1], axis=1)
         unstable = (moves >= 2) | (self.expected_changes_ > 1.0)
@@ -373,7 +380,6 @@ class IterativeCorrector:
         status[final != given] = "relabeled"
         doubtful = (final == given) & (model.probability(given) < self.review_threshold)
         status[doubtful | unstable | (self.held_back_ & (final == given))] = "review"
-        best, best_p = model.best()
         self.codes_ = final
         self.labels_ = self.classes_[final]
         self.confidence_ = model.probability(final)

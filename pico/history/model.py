@@ -182,8 +182,6 @@ class LabelHistoryModel(BayesianVote):
         stay: float,
     ) -> float:
         """Baum-Welch: the expected share of transitions that kept the label."""
-        if evidence.shape[0] == 1:
-            return stay
         chain = self._smooth(evidence, label_ll, prior_cols, same_cols, weights, stay)
         return float(np.clip(chain.stayed.mean(), *self.stay_bounds))
 

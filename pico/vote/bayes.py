@@ -444,9 +444,10 @@ class BayesianVote:
             prior = (counts.sum(axis=1) + 0.5) / (n + 0.5 * k)
             cols = column_prior(cand, prior)
             label_ll = label_loglik(cand, labels, noise, prior)
-            stay = self._update_stay(
-                evidence, label_ll, cols, rest_same_redraw(cand, prior), weights, stay
-            )
+            if evidence.shape[0] > 1:  # one iteration: no chain, the stay stays 1
+                stay = self._update_stay(
+                    evidence, label_ll, cols, rest_same_redraw(cand, prior), weights, stay
+                )
             log_q = self._log_q(evidence, cols, weights, stay)
             history.append(_marginal_ll(log_q, label_ll))
             if len(history) > 1 and abs(history[-1] - history[-2]) < self.tol:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -73,9 +74,9 @@ class CandidateEvidence:
     sizes: np.ndarray
     n_classes: int
 
-    @property
+    @cached_property
     def has_rest(self) -> np.ndarray:
-        """Rows with classes outside their candidates, shape (N,)."""
+        """Rows with classes outside their candidates, shape (N,) (computed once)."""
         return self.valid.sum(axis=1) < self.n_classes  # type: ignore[no-any-return]
 
     @property
@@ -260,11 +261,10 @@ def rest_same_redraw(cand: CandidateEvidence, prior: np.ndarray) -> np.ndarray:
     redraw into the rest seldom picks the same one of its classes). Exact when the
     row's backward messages are equal over the rest; the rest holds little mass.
     """
-    cols = np.where(cand.valid, prior[cand.classes], 0.0)
-    rest_mass = np.where(cand.has_rest, np.clip(1.0 - cols.sum(axis=1), 0.0, 1.0), 0.0)
-    squares = np.clip(np.sum(prior**2) - np.sum(cols**2, axis=1), 0.0, None)
-    rest = np.where(rest_mass > 0, squares / np.maximum(rest_mass, _TINY), 0.0)
-    out: np.ndarray = np.concatenate([cols, rest[:, None]], axis=1)
+    out = column_prior(cand, prior)
+    rest_mass = out[:, -1].copy()
+    squares = np.clip(np.sum(prior**2) - np.sum(out[:, :-1] ** 2, axis=1), 0.0, None)
+    out[:, -1] = np.where(rest_mass > 0, squares / np.maximum(rest_mass, _TINY), 0.0)
     return out
 
 
@@ -285,28 +285,24 @@ def label_loglik(
     labels: np.ndarray,
     noise: np.ndarray,
     prior: np.ndarray,
-    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """``log P(given label | column)`` of each row's columns, shape (N, W + 1).
 
     ``log T[c, y~_i]`` per candidate; for the rest, ``log (R_i / P(rest_i))``, the
     prior-weighted mean of ``T[c, y~_i]`` over the rest's classes. Rows of one group
-    add their given labels' log-likelihoods (they share the candidate columns); for
-    the rest column that sum is an approximation (exact would be a sum over the
-    rest's classes of a product over the group).
+    share their candidate columns, so the vote adds their given labels'
+    log-likelihoods column by column; for the rest column that sum is an
+    approximation (exact would be a sum over the rest's classes of a product over the
+    group).
     """
     cols = np.where(cand.valid, noise[cand.classes, labels[:, None]], 1.0)
     rest_prior = column_prior(cand, prior)[:, -1]
     rest = _rest_label_mass(cand, labels, noise, prior)
     rest_factor = np.where(rest_prior > 0, rest / np.maximum(rest_prior, _TINY), 1.0)
-    out = np.log(np.maximum(np.concatenate([cols, rest_factor[:, None]], axis=1), _TINY))
-    if groups is not None:
-        _, inverse = np.unique(groups, return_inverse=True)
-        inverse = inverse.ravel()
-        sums = np.zeros((inverse.max() + 1, out.shape[1]))
-        np.add.at(sums, inverse, out)
-        out = sums[inverse]
-    return out  # type: ignore[no-any-return]
+    out: np.ndarray = np.log(
+        np.maximum(np.concatenate([cols, rest_factor[:, None]], axis=1), _TINY)
+    )
+    return out
 
 
 def _rest_rate(
