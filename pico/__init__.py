@@ -20,6 +20,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "clean": ".api",
+    "check": ".trigger",
+    "CheckResult": ".trigger",
     "Cleaner": ".api",
     "CleanResult": ".api",
     "IterativeCorrector": ".corrector",
@@ -34,6 +36,8 @@ _EXPORTS = {
 __all__ = [
     "__version__",
     "clean",
+    "check",
+    "CheckResult",
     "Cleaner",
     "CleanResult",
     "IterativeCorrector",

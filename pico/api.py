@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import clone
 
-from .corrector import IterativeCorrector
+from .corrector import STATUSES, IterativeCorrector
 from .exceptions import InvalidInputError
 from .featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
 from .report import build_summary
@@ -119,6 +120,8 @@ def clean(
     n_jobs: int = 1,
     random_state: int | None = 0,
     merge_duplicates: bool = True,
+    trigger: bool = False,
+    trigger_threshold: float = 0.03,
     progress: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> CleanResult:
     """Find and correct wrong labels.
@@ -155,6 +158,14 @@ def clean(
         Seed; the same seed gives the same result.
     merge_duplicates : bool, default=True
         Texts equal up to case and whitespace share folds and one decision.
+    trigger : bool, default=False
+        Run :func:`pico.check` first: when its estimated noise rate is not above
+        ``trigger_threshold`` nothing is cleaned (every label kept, ``confidence`` from
+        the check); when the noise sits in a few classes only the rows labeled with
+        those classes (and the classes they are confused with) are cleaned, the others
+        are kept with the check's confidence. ``summary["trigger"]`` holds the check.
+    trigger_threshold : float, default=0.03
+        Estimated noise rate above which the trigger lets the clean run.
     progress : callable, optional
         ``progress(event, info)`` on each finished checker and iteration.
 
@@ -177,6 +188,16 @@ def clean(
     n = len(labels_arr)
     if n == 0:
         raise InvalidInputError("no rows to clean: labels is empty")
+    if trigger:
+        options = {
+            "checker": checker, "featurizer": featurizer, "n_branches": n_branches,
+            "n_folds": n_folds, "n_iterations": n_iterations,
+            "relabel_threshold": relabel_threshold, "review_threshold": review_threshold,
+            "top_k": top_k, "max_class_loss": max_class_loss, "history": history,
+            "n_jobs": n_jobs, "random_state": random_state,
+            "merge_duplicates": merge_duplicates, "progress": progress,
+        }
+        return _clean_with_trigger(data, labels_arr, trigger_threshold, options, t0)
     n_data = data.shape[0] if hasattr(data, "shape") else len(data)
     if n_data != n:
         raise InvalidInputError(f"data has {n_data} rows but labels has {n}; they must match")
@@ -256,6 +277,93 @@ def clean(
     return CleanResult(
         out_labels, confidence, status, suggested, suggested_conf, label_history, summary
     )
+
+
+def _clean_with_trigger(
+    data: Any, labels: np.ndarray, threshold: float, options: dict[str, Any], t0: float
+) -> CleanResult:
+    """:func:`clean` behind the trigger: check first, then clean nothing, a part, or all."""
+    from .trigger import check
+
+    found = check(
+        data, labels, noise_threshold=threshold, checker=options["checker"],
+        merge_duplicates=options["merge_duplicates"], n_jobs=options["n_jobs"],
+        random_state=options["random_state"],
+        featurizer=None if options["featurizer"] is None else clone(options["featurizer"], safe=False),
+    )
+    rec = found.recommendation
+    n = len(labels)
+    skipped = missing_labels(labels)
+    given_conf = 1.0 - found.wrong
+    if rec["clean"] and rec["everything"]:
+        result = clean(data, labels, **options)
+        result.summary["trigger"] = {**found.summary, "rows_cleaned": int((~skipped).sum())}
+        result.summary["options"] = {
+            **result.summary["options"], "trigger": True, "trigger_threshold": threshold
+        }
+        return result
+    status = np.where(skipped, "skipped", "kept").astype(object)
+    given = labels.astype(object).copy()
+    given[skipped] = None
+    suggested = given.copy()
+    summary: dict[str, Any]
+    if not rec["clean"]:
+        history = given[:, None].copy()
+        summary = {
+            "rows": n,
+            "labeled_rows": int((~skipped).sum()),
+            "classes": len(found.classes),
+            "changed": 0,
+            "changed_fraction": 0.0,
+            "estimated_noise_rate": found.noise_rate,
+            "status_counts": {s: int((status == s).sum()) for s in STATUSES},
+            "top_confused_pairs": [],
+            "duplicates": {"conflicting_groups": 0, "conflicting_rows": 0},
+            "iterations": [],
+            "checker_fits": found.summary["checker_fits"],
+            "trigger": {**found.summary, "rows_cleaned": 0},
+            "options": {
+                **{k: v for k, v in options.items() if k not in ("checker", "featurizer", "progress")},
+                "trigger": True,
+                "trigger_threshold": threshold,
+            },
+            "timings": {"total_seconds": round(time.perf_counter() - t0, 3)},
+        }
+        return CleanResult(
+            labels.copy(), given_conf, status, suggested, given_conf.copy(), history, summary
+        )
+    focus = {str(c) for c in rec["focus"]}
+    rows = np.flatnonzero(~skipped & np.array([str(v) in focus for v in labels], dtype=bool))
+    part = _take(data, rows)
+    sub = clean(part, labels[rows], **options)
+    out_labels = labels.copy()
+    out_labels[rows] = sub.labels
+    confidence = given_conf.copy()
+    confidence[rows] = sub.confidence
+    status[rows] = sub.status
+    suggested[rows] = sub.suggested
+    suggested_conf = given_conf.copy()
+    suggested_conf[rows] = sub.suggested_confidence
+    history = np.repeat(given[:, None], sub.history.shape[1], axis=1)
+    history[rows] = sub.history
+    summary = dict(sub.summary)
+    summary["rows"] = n
+    summary["labeled_rows"] = int((~skipped).sum())
+    summary["changed_fraction"] = int(summary["changed"]) / max(1, int((~skipped).sum()))
+    summary["status_counts"] = {s: int((status == s).sum()) for s in STATUSES}
+    summary["trigger"] = {**found.summary, "rows_cleaned": len(rows)}
+    summary["timings"] = {
+        **dict(summary.get("timings", {})), "total_seconds": round(time.perf_counter() - t0, 3)
+    }
+    return CleanResult(out_labels, confidence, status, suggested, suggested_conf, history, summary)
+
+
+def _take(data: Any, rows: np.ndarray) -> Any:
+    if hasattr(data, "iloc"):
+        return data.iloc[rows]
+    if hasattr(data, "shape") and not isinstance(data, (list, tuple)):
+        return data[rows]
+    return [data[i] for i in rows.tolist()]
 
 
 class Cleaner:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .corrector import STATUSES
 
-__all__ = ["build_summary", "format_summary"]
+__all__ = ["build_summary", "format_check", "format_summary"]
 
 
 def build_summary(
@@ -176,4 +176,57 @@ def format_summary(summary: dict[str, Any], *, output: str | None = None) -> str
     )
     if output:
         lines.append(f"  wrote {output}")
+    return "\n".join(lines)
+
+
+def format_check(summary: dict[str, Any], *, top: int = 10) -> str:
+    """The result of ``pico check`` as a few human-readable lines.
+
+    Examples
+    --------
+    >>> s = {"input": "a.csv", "rows": 100, "checked_rows": 100, "unknown_label_rows": 0,
+    ...      "noise_rate": 0.1, "interval": [0.08, 0.12], "expected_wrong_rows": 10.0,
+    ...      "recommendation": {"reason": "clean"}, "checker_fits": 2, "seconds": 1.0,
+    ...      "classes": [{"label": "a", "rows": 50, "expected_wrong": 8.0,
+    ...                   "noise_rate": 0.16}],
+    ...      "pairs": [{"given": "a", "probable": "b", "expected_rows": 6.0}],
+    ...      "conflicting_duplicates": []}
+    >>> print(format_check(s).splitlines()[1])
+    estimated wrong labels: 10.0% (95% interval 8.0-12.0%), about 10 rows
+    """
+    lines = [
+        f"pico check: {summary['input']}: {summary['rows']} rows, {summary['checked_rows']} "
+        f"checked ({summary['checker_fits']} checker fits, {summary['seconds']:.1f} s)",
+        f"estimated wrong labels: {100 * summary['noise_rate']:.1f}% (95% interval "
+        f"{100 * summary['interval'][0]:.1f}-{100 * summary['interval'][1]:.1f}%), about "
+        f"{summary['expected_wrong_rows']:.0f} rows",
+        f"recommendation: {summary['recommendation']['reason']}",
+    ]
+    if summary.get("unknown_label_rows"):
+        lines.append(
+            f"{summary['unknown_label_rows']} rows carry labels the reference does not have "
+            "(new classes); they were not checked"
+        )
+    classes = [c for c in summary["classes"] if c["expected_wrong"] >= 0.5][:top]
+    if classes:
+        lines.append("classes with the most estimated wrong labels (rows, wrong, rate):")
+        lines += [
+            f"  {c['label']}: {c['rows']}, {c['expected_wrong']:.1f}, {100 * c['noise_rate']:.1f}%"
+            for c in classes
+        ]
+    if summary["pairs"]:
+        lines.append("most confused pairs (given label -> probable class: rows):")
+        lines += [
+            f"  {p['given']} -> {p['probable']}: {p['expected_rows']:.1f}"
+            for p in summary["pairs"][:top]
+        ]
+    dups = summary["conflicting_duplicates"]
+    if dups:
+        lines.append(
+            f"{len(dups)} identical texts carry conflicting labels, e.g. rows "
+            + "; ".join(
+                f"{', '.join(map(str, d['rows'][:4]))} ({' / '.join(d['labels'])})"
+                for d in dups[:3]
+            )
+        )
     return "\n".join(lines)

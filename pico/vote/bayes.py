@@ -258,8 +258,14 @@ class BayesianVote:
         *,
         groups: np.ndarray | None = None,
         n_classes: int | None = None,
+        trained_on: np.ndarray | None = None,
     ) -> BayesianVote:
-        """Fit on one iteration's predictions and the given labels (coded 0..K-1)."""
+        """Fit on one iteration's predictions and the given labels (coded 0..K-1).
+
+        ``trained_on`` holds the labels the checkers were trained on when those are not
+        ``labels`` (a checker trained on a reference dataset): their class frequencies
+        are the prior its probabilities contain.
+        """
         labels = np.asarray(labels, dtype=np.int64)
         branches = list(branches)
         if not branches:
@@ -270,8 +276,9 @@ class BayesianVote:
                 f"predictions have shape {branches[0].shape} but there are {len(labels)} labels "
                 f"and {k} classes"
             )
+        used = labels if trained_on is None else np.asarray(trained_on, dtype=np.int64)
         cand = candidate_evidence(
-            [branches], [labels], labels, n_classes=k, groups=groups,
+            [branches], [used], labels, n_classes=k, groups=groups,
             max_candidates=self.max_candidates,
         )
         return self._fit_em(cand, labels, groups)

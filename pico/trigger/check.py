@@ -1,0 +1,382 @@
+"""``check``: the quick pre-check of a labeled dataset (the trigger).
+
+One random split into ``n_folds`` folds (two by default) and one cheap checker per
+fold give every row one out-of-sample prediction; the Bayesian vote of the full
+pipeline then fits the label noise on them. The posterior probability that a row's
+given label is wrong, averaged, is the estimated noise rate. Big datasets are checked
+on a random sample of ``max_rows`` rows.
+
+With ``reference`` (an already-cleaned dataset) one checker is trained on the
+reference and judges the new rows only: a weekly batch is checked without checking the
+whole dataset again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InvalidInputError
+
+__all__ = ["CheckResult", "check"]
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check` returns.
+
+    Attributes
+    ----------
+    noise_rate : float
+        Estimated fraction of the checked rows whose given label is wrong.
+    interval : tuple of float
+        95% interval of ``noise_rate`` (see :func:`~pico.trigger.estimate.noise_interval`).
+    wrong : ndarray of shape (N,)
+        Per input row, the probability that its given label is wrong (NaN for rows not
+        checked: no label, outside the sample, or a label the reference does not know).
+    classes : list of dict
+        Per given class: ``label``, ``rows`` (checked), ``expected_wrong``,
+        ``noise_rate``; noisiest first.
+    pairs : list of dict
+        ``given``, ``probable`` (the class those rows probably belong to),
+        ``expected_rows``; most first.
+    conflicting_duplicates : list of dict
+        Identical texts with different labels: ``rows`` (positions) and ``labels``.
+    recommendation : dict
+        ``clean`` (bool), ``focus`` (classes to clean; empty: none or all),
+        ``everything`` (the noise is spread over most classes) and ``reason``.
+    summary : dict
+        Everything above in JSON-ready form, with counts, options and seconds.
+    """
+
+    noise_rate: float
+    interval: tuple[float, float]
+    wrong: np.ndarray
+    classes: list[dict[str, Any]]
+    pairs: list[dict[str, Any]]
+    conflicting_duplicates: list[dict[str, Any]]
+    recommendation: dict[str, Any]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def focus(self) -> list[Any]:
+        """Classes a cleaning run should work on (all of them when ``everything``)."""
+        return list(self.recommendation["focus"])
+
+
+def _labeled(labels: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    from ..api import missing_labels
+
+    arr = np.asarray(labels, dtype=object) if not isinstance(labels, np.ndarray) else labels
+    if len(arr) == 0:
+        raise InvalidInputError(f"no rows to check: {name} is empty")
+    return arr, np.flatnonzero(~missing_labels(arr))
+
+
+def check(
+    data: Any,
+    labels: Sequence[Any] | np.ndarray,
+    *,
+    reference: Any = None,
+    reference_labels: Sequence[Any] | np.ndarray | None = None,
+    n_folds: int = 2,
+    max_rows: int | None = 20000,
+    noise_threshold: float = 0.03,
+    top_k: int = 20,
+    checker: Any = None,
+    featurizer: Any = None,
+    merge_duplicates: bool = True,
+    n_jobs: int = 1,
+    random_state: int | None = 0,
+) -> CheckResult:
+    """Estimate how many labels are wrong, where, and whether cleaning is worth it.
+
+    Parameters
+    ----------
+    data : sequence of str, or array-like / sparse matrix of shape (N, D)
+        Texts or numeric features, as for :func:`pico.clean`.
+    labels : sequence of shape (N,)
+        Given labels; missing ones are not checked.
+    reference, reference_labels : optional
+        An already-cleaned dataset (same kind of inputs) and its labels. When given,
+        one checker trained on it judges the rows of ``data`` only.
+    n_folds : int, default=2
+        Folds of the one random split (ignored with ``reference``).
+    max_rows : int or None, default=20000
+        Rows checked at most (of ``data``, and of ``reference`` used for training): a
+        larger dataset is checked on a random sample. None: every row.
+    noise_threshold : float, default=0.03
+        Estimated noise rate above which cleaning is recommended; a class is
+        suspicious above it too.
+    top_k : int, default=20
+        Probabilities kept per row.
+    checker, featurizer : optional
+        As for :func:`pico.clean`.
+    merge_duplicates : bool, default=True
+        Identical texts share a fold and one decision.
+    n_jobs : int, default=1
+        Worker processes (-1: all cores).
+    random_state : int or None, default=0
+
+    Returns
+    -------
+    CheckResult
+
+    Examples
+    --------
+    >>> texts = ["book a flight to paris", "book a flight to rome", "flight to berlin please",
+    ...          "play some jazz", "play rock music", "put on some jazz music"] * 10
+    >>> labels = ["travel", "travel", "travel", "music", "music", "music"] * 10
+    >>> result = check(texts, labels, merge_duplicates=False)
+    >>> result.noise_rate < 0.03, result.recommendation["clean"]
+    (True, False)
+    """
+    from ..api import _is_texts
+    from ..corrector import _check_fraction, _check_int
+    from ..featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
+
+    t0 = time.perf_counter()
+    _check_int("n_folds", n_folds, 2)
+    _check_int("top_k", top_k, 1)
+    if max_rows is not None:
+        _check_int("max_rows", max_rows, 10)
+    _check_fraction("noise_threshold", noise_threshold)
+    labels_arr, keep = _labeled(labels, "labels")
+    n = len(labels_arr)
+    n_data = data.shape[0] if hasattr(data, "shape") else len(data)
+    if n_data != n:
+        raise InvalidInputError(f"data has {n_data} rows but labels has {n}; they must match")
+    if len(keep) == 0:
+        raise InvalidInputError("no labels to check: every label is empty")
+    rng = np.random.default_rng(random_state)
+    checked = keep
+    if max_rows is not None and len(keep) > max_rows:
+        checked = np.sort(rng.choice(keep, size=max_rows, replace=False))
+    texts = _is_texts(data)
+    if featurizer is None:
+        featurizer = TfidfFeaturizer() if texts else NumericFeaturizer()
+
+    def as_list(rows: Any) -> list[str]:
+        return [str(t) for t in (rows.tolist() if hasattr(rows, "tolist") else rows)]
+
+    wrong = np.full(n, np.nan)
+    if reference is None:
+        if reference_labels is not None:
+            raise InvalidInputError("reference_labels needs reference: pass both or neither")
+        model, codes, classes, rows, n_fits, groups = _check_self(
+            data, labels_arr, checked, texts, featurizer, as_list,
+            n_folds=n_folds, top_k=top_k, checker=checker, merge=merge_duplicates,
+            n_jobs=n_jobs, random_state=random_state,
+        )
+        unknown = np.array([], dtype=np.int64)
+    else:
+        if reference_labels is None:
+            raise InvalidInputError("reference needs reference_labels: pass the cleaned labels")
+        model, codes, classes, rows, n_fits, groups, unknown = _check_reference(
+            data, labels_arr, checked, reference, reference_labels, texts, featurizer,
+            as_list, max_rows=max_rows, top_k=top_k, checker=checker,
+            merge=merge_duplicates, rng=rng, random_state=random_state,
+        )
+    q = 1.0 - model.probability(codes)
+    wrong[rows] = q
+    return _result(
+        labels_arr, rows, codes, classes, q, model, groups, unknown,
+        n_total=len(keep) - len(unknown),
+        noise_threshold=noise_threshold,
+        options={
+            "n_folds": None if reference is not None else n_folds,
+            "max_rows": max_rows,
+            "noise_threshold": noise_threshold,
+            "top_k": top_k,
+            "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
+            "featurizer": type(featurizer).__name__,
+            "reference": reference is not None,
+            "random_state": random_state,
+        },
+        n_fits=n_fits,
+        seconds=time.perf_counter() - t0,
+        wrong_all=wrong,
+    )
+
+
+def _check_self(
+    data: Any, labels: np.ndarray, checked: np.ndarray, texts: bool, featurizer: Any,
+    as_list: Any, *, n_folds: int, top_k: int, checker: Any, merge: bool, n_jobs: int,
+    random_state: int | None,
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None]:
+    from ..api import _take, text_groups
+    from ..corrector import IterativeCorrector
+
+    sample = _take(data, checked)
+    if texts:
+        sample = as_list(sample)
+        groups = text_groups(sample) if merge else None
+    else:
+        groups = None
+    X = featurizer.fit_transform(sample)
+    if hasattr(X, "tocsr"):
+        X = X.tocsr()
+    given = labels[checked]
+    if len(set(given.tolist())) < 2:
+        raise InvalidInputError(
+            "need at least 2 classes among the labeled rows to check them; check the label column"
+        )
+    corr = IterativeCorrector(
+        checker, n_branches=1, n_folds=n_folds, n_iterations=1, top_k=top_k,
+        n_jobs=n_jobs, random_state=random_state,
+    ).fit(X, given.astype(str) if given.dtype == object else given, groups=groups)
+    return corr.model_, corr.history_[:, 0], corr.classes_, checked, corr.n_fits_, groups
+
+
+def _check_reference(
+    data: Any, labels: np.ndarray, checked: np.ndarray, reference: Any,
+    reference_labels: Any, texts: bool, featurizer: Any, as_list: Any, *,
+    max_rows: int | None, top_k: int, checker: Any, merge: bool,
+    rng: np.random.Generator, random_state: int | None,
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, np.ndarray]:
+    import scipy.sparse as sp
+    from sklearn.base import clone
+
+    from ..api import _is_texts, _take, text_groups
+    from ..checkers.linear import SoftmaxRegression
+    from ..store.base import SparsePredictions
+    from ..vote.bayes import BayesianVote
+
+    ref_labels, ref_keep = _labeled(reference_labels, "reference_labels")
+    n_ref = reference.shape[0] if hasattr(reference, "shape") else len(reference)
+    if n_ref != len(ref_labels):
+        raise InvalidInputError(
+            f"reference has {n_ref} rows but reference_labels has {len(ref_labels)}; "
+            "they must match"
+        )
+    if _is_texts(reference) != texts:
+        raise InvalidInputError(
+            "data and reference must be the same kind of input (both texts or both features)"
+        )
+    if max_rows is not None and len(ref_keep) > max_rows:
+        ref_keep = np.sort(rng.choice(ref_keep, size=max_rows, replace=False))
+    ref_given = ref_labels[ref_keep].astype(str)
+    classes, ref_codes = np.unique(ref_given, return_inverse=True)
+    if len(classes) < 2:
+        raise InvalidInputError("the reference needs at least 2 labeled classes")
+    new_given = labels[checked].astype(str)
+    index = {c: i for i, c in enumerate(classes.tolist())}
+    known = np.array([g in index for g in new_given.tolist()], dtype=bool)
+    unknown = checked[~known]
+    rows = checked[known]
+    if len(rows) == 0:
+        raise InvalidInputError(
+            "no new row carries a label the reference knows; nothing can be checked"
+        )
+    codes = np.array([index[g] for g in new_given[known].tolist()], dtype=np.int64)
+    ref_part, new_part = _take(reference, ref_keep), _take(data, rows)
+    if texts:
+        ref_part, new_part = as_list(ref_part), as_list(new_part)
+        X = featurizer.fit_transform(ref_part + new_part)
+        groups = text_groups(new_part) if merge else None
+    else:
+        stack = sp.vstack if sp.issparse(ref_part) else np.vstack
+        X = featurizer.fit_transform(stack([ref_part, new_part]))
+        groups = None
+    if hasattr(X, "tocsr"):
+        X = X.tocsr()
+    n_r = len(ref_keep)
+    model = clone(checker) if checker is not None else SoftmaxRegression()
+    if "random_state" in model.get_params():
+        model.set_params(random_state=random_state)
+    model.fit(X[:n_r], ref_codes)
+    probs = np.zeros((len(rows), len(classes)))
+    probs[:, np.asarray(model.classes_, dtype=np.int64)] = model.predict_proba(X[n_r:])
+    pred = SparsePredictions.from_dense(probs, top_k)
+    vote = BayesianVote(random_state=random_state).fit(
+        [pred], codes, groups=groups, n_classes=len(classes), trained_on=ref_codes
+    )
+    return vote, codes, classes, rows, 1, groups, unknown
+
+
+def _result(
+    labels: np.ndarray, rows: np.ndarray, codes: np.ndarray, classes: np.ndarray,
+    q: np.ndarray, model: Any, groups: np.ndarray | None, unknown: np.ndarray, *,
+    n_total: int, noise_threshold: float, options: dict[str, Any], n_fits: int,
+    seconds: float, wrong_all: np.ndarray,
+) -> CheckResult:
+    from .estimate import (
+        class_noise,
+        conflicting_duplicates,
+        confused_pairs,
+        focus_classes,
+        noise_interval,
+    )
+
+    k = len(classes)
+    names = [c.item() if hasattr(c, "item") else c for c in classes.tolist()]
+    rate, low, high = noise_interval(q, n_total=n_total)
+    n_rows, bad = class_noise(codes, q, k)
+    per_class = [
+        {
+            "label": names[c],
+            "rows": int(n_rows[c]),
+            "expected_wrong": round(float(bad[c]), 2),
+            "noise_rate": round(float(bad[c] / n_rows[c]), 4),
+        }
+        for c in np.argsort(-bad, kind="stable").tolist()
+        if n_rows[c] > 0
+    ]
+    pairs_codes = confused_pairs(codes, model.candidates_, model.candidate_posterior_, k)
+    pairs = [
+        {"given": names[g], "probable": names[t], "expected_rows": e} for g, t, e in pairs_codes
+    ]
+    dups = []
+    if groups is not None:
+        for members in conflicting_duplicates(groups, labels[rows]):
+            pos = rows[members]
+            dups.append(
+                {"rows": pos.tolist(), "labels": sorted({str(labels[i]) for i in pos.tolist()})}
+            )
+    focus_codes, everything = focus_classes(n_rows, bad, pairs_codes, noise_threshold)
+    do_clean = rate > noise_threshold
+    focus = [names[c] for c in focus_codes] if do_clean else []
+    pct = f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}%)"
+    if not do_clean:
+        reason = (
+            f"estimated {pct} wrong labels, not above {100 * noise_threshold:g}%: "
+            "cleaning is not needed"
+        )
+    elif everything or not focus:
+        reason = (
+            f"estimated {pct} wrong labels, above {100 * noise_threshold:g}%, spread over "
+            "most classes: clean the whole dataset"
+        )
+    else:
+        reason = (
+            f"estimated {pct} wrong labels, above {100 * noise_threshold:g}%, mostly in "
+            f"{len(focus)} of {k} classes: clean those"
+        )
+    recommendation = {
+        "clean": bool(do_clean),
+        "everything": bool(do_clean and (everything or not focus)),
+        "focus": [] if (not do_clean or everything) else focus,
+        "reason": reason,
+    }
+    summary = {
+        "rows": len(labels),
+        "checked_rows": len(rows),
+        "unknown_label_rows": len(unknown),
+        "noise_rate": round(rate, 4),
+        "interval": [round(low, 4), round(high, 4)],
+        "expected_wrong_rows": round(rate * n_total, 1),
+        "recommendation": recommendation,
+        "classes": per_class,
+        "pairs": pairs,
+        "conflicting_duplicates": dups,
+        "checker_fits": n_fits,
+        "seconds": round(seconds, 3),
+        "options": options,
+    }
+    return CheckResult(
+        rate, (low, high), wrong_all, per_class, pairs, dups, recommendation, summary
+    )

@@ -1,0 +1,282 @@
+"""The trigger: ``pico.check``, ``clean(trigger=True)`` and the ``pico check`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import pico
+from pico.benchmarking import make_blobs_with_noise
+from pico.cli import cli
+from pico.exceptions import InvalidInputError
+from pico.trigger.estimate import (
+    class_noise,
+    confused_pairs,
+    conflicting_duplicates,
+    focus_classes,
+    noise_interval,
+)
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def test_interval_widens_for_a_sample_and_shrinks_with_rows() -> None:
+    q = np.r_[np.full(900, 0.02), np.full(100, 0.9)]
+    rate, low, high = noise_interval(q)
+    assert rate == pytest.approx(q.mean())
+    assert low < rate < high
+    _, low_s, high_s = noise_interval(q, n_total=100_000)
+    assert high_s - low_s > high - low  # the draw of the sample adds uncertainty
+    _, low_big, high_big = noise_interval(np.tile(q, 10))
+    assert high_big - low_big < high - low
+    assert noise_interval(np.array([]))[0] != noise_interval(np.array([]))[0]  # NaN
+
+
+def test_class_noise_and_pairs_sum_the_posterior() -> None:
+    labels = np.array([0, 0, 1, 2])
+    wrong = np.array([0.7, 0.1, 0.0, 0.5])
+    rows, bad = class_noise(labels, wrong, 3)
+    assert rows.tolist() == [2, 1, 1]
+    np.testing.assert_allclose(bad, [0.8, 0.0, 0.5])
+    cands = np.array([[0, 1, -1], [0, 2, -1], [1, -1, -1], [2, 0, 1]])
+    post = np.array([[0.3, 0.7, 0], [0.9, 0.1, 0], [1.0, 0, 0], [0.5, 0.3, 0.2]])
+    pairs = confused_pairs(labels, cands, post, 3, min_rows=0.0)
+    assert pairs[0] == (0, 1, 0.7)
+    assert {(g, t) for g, t, _ in pairs} == {(0, 1), (0, 2), (2, 0), (2, 1)}
+    # a pair's expected rows never count the row's own label
+    assert all(g != t for g, t, _ in pairs)
+
+
+def test_conflicting_duplicates_and_focus() -> None:
+    assert conflicting_duplicates(np.array([5, 5, 5, 1, 1]), ["a", "a", "b", "c", "c"]) == [
+        [0, 1, 2]
+    ]
+    rows = np.array([20, 20, 20, 20, 20, 20])
+    bad = np.array([5.0, 0.1, 0.0, 0.0, 0.0, 0.0])
+    classes, everything = focus_classes(rows, bad, [(0, 3, 4.0), (1, 2, 0.1)], 0.05)
+    assert classes == [0, 3] and not everything
+    classes, everything = focus_classes(rows, np.full(6, 4.0), [], 0.05)
+    assert everything and len(classes) == 6
+
+
+# --------------------------------------------------------------------------- check()
+
+
+def test_check_estimates_uniform_noise() -> None:
+    X, y_true, y_noisy = make_blobs_with_noise(1500, 5, rate=0.2, random_state=3)
+    true_rate = float(np.mean(y_true != y_noisy))
+    found = pico.check(X, y_noisy)
+    assert abs(found.noise_rate - true_rate) < 0.05
+    low, high = found.interval
+    assert low < found.noise_rate < high
+    assert found.recommendation["clean"] and found.recommendation["everything"]
+    assert found.summary["checker_fits"] == 2
+    # rows flagged most likely wrong are mostly wrong
+    top = np.argsort(-found.wrong)[:200]
+    assert np.mean(y_noisy[top] != y_true[top]) > 0.8
+    assert len(found.classes) == 5 and sum(c["rows"] for c in found.classes) == 1500
+
+
+def test_check_clean_data_recommends_nothing() -> None:
+    X, y_true, _ = make_blobs_with_noise(1000, 4, rate=0.0, random_state=1)
+    found = pico.check(X, y_true)
+    assert found.noise_rate < 0.03
+    assert not found.recommendation["clean"]
+    assert found.focus == []
+
+
+def _concentrated(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eight blobs; a third of class 0 is labeled 1, everything else is right."""
+    X, y, _ = make_blobs_with_noise(1600, 8, rate=0.0, separation=4.0, random_state=seed)
+    noisy = y.copy()
+    zeros = np.flatnonzero(y == 0)
+    noisy[zeros[: len(zeros) // 3]] = 1
+    return X, y, noisy
+
+
+def test_check_finds_the_noisy_classes() -> None:
+    X, y, noisy = _concentrated()
+    found = pico.check(X, noisy)
+    assert found.recommendation["clean"]
+    assert not found.recommendation["everything"]
+    assert set(found.focus) == {0, 1}
+    assert found.classes[0]["label"] == 1  # rows labeled 1 hold the wrong labels
+    assert found.pairs[0]["given"] == 1 and found.pairs[0]["probable"] == 0
+
+
+def test_check_samples_big_data() -> None:
+    X, _, y_noisy = make_blobs_with_noise(2000, 4, rate=0.1, random_state=2)
+    found = pico.check(X, y_noisy, max_rows=500)
+    assert found.summary["checked_rows"] == 500
+    assert np.isfinite(found.wrong).sum() == 500
+    rate_all = pico.check(X, y_noisy, max_rows=None).noise_rate
+    assert abs(found.noise_rate - rate_all) < 0.05
+
+
+def test_check_skips_missing_labels_and_reports_duplicates() -> None:
+    texts = [f"play {w} music" for w in ["jazz", "rock", "pop", "soul", "funk"]] * 8 + [
+        f"weather in {c} today" for c in ["paris", "rome", "oslo", "lima", "kyiv"]
+    ] * 8
+    labels: list[str | None] = ["music"] * 40 + ["weather"] * 40
+    labels[1] = "weather"  # "play rock music" now carries both labels
+    labels[2] = None
+    found = pico.check(texts, labels)
+    assert np.isnan(found.wrong[2])
+    assert found.summary["checked_rows"] == 79
+    conflict = [d for d in found.conflicting_duplicates if 1 in d["rows"]]
+    assert conflict and conflict[0]["labels"] == ["music", "weather"]
+
+
+def test_check_against_a_reference() -> None:
+    X, y_true, _ = make_blobs_with_noise(1400, 4, rate=0.0, random_state=4)
+    ref_X, ref_y = X[:1000], y_true[:1000]
+    new_X, new_true = X[1000:], y_true[1000:].copy()
+    new_y = new_true.copy()
+    rng = np.random.default_rng(0)
+    flip = rng.choice(400, size=80, replace=False)
+    new_y[flip] = (new_y[flip] + 1) % 4
+    new_y = new_y.astype(object)
+    new_y[:5] = "a brand new intent"
+    found = pico.check(new_X, new_y, reference=ref_X, reference_labels=ref_y)
+    assert found.summary["checker_fits"] == 1
+    assert found.summary["unknown_label_rows"] == 5
+    assert np.isnan(found.wrong[:5]).all()
+    true_rate = np.mean(new_y[5:].astype(int) != new_true[5:])
+    assert abs(found.noise_rate - true_rate) < 0.05
+    flagged = found.wrong[5:] > 0.5
+    assert np.mean((new_y[5:].astype(int) != new_true[5:])[flagged]) > 0.9
+
+
+def test_check_errors_say_what_to_do() -> None:
+    X, _, y = make_blobs_with_noise(100, 2, random_state=0)
+    with pytest.raises(InvalidInputError, match="must match"):
+        pico.check(X, y[:-1])
+    with pytest.raises(InvalidInputError, match="reference_labels"):
+        pico.check(X, y, reference=X)
+    with pytest.raises(InvalidInputError, match="reference"):
+        pico.check(X, y, reference_labels=y)
+    with pytest.raises(InvalidInputError, match="n_folds"):
+        pico.check(X, y, n_folds=1)
+    with pytest.raises(InvalidInputError, match="no new row"):
+        pico.check(X, np.full(100, "x", dtype=object), reference=X, reference_labels=y)
+
+
+# --------------------------------------------------------------------------- clean(trigger)
+
+
+def test_clean_trigger_skips_clean_data() -> None:
+    X, y_true, _ = make_blobs_with_noise(800, 4, rate=0.0, random_state=5)
+    result = pico.clean(X, y_true, trigger=True)
+    assert (result.labels == y_true).all()
+    assert set(result.status.tolist()) == {"kept"}
+    assert result.summary["trigger"]["rows_cleaned"] == 0
+    assert np.isfinite(result.confidence).all()
+
+
+def test_clean_trigger_cleans_only_the_focus() -> None:
+    X, y, noisy = _concentrated()
+    result = pico.clean(X, noisy, trigger=True, n_branches=2)
+    trig = result.summary["trigger"]
+    assert set(trig["recommendation"]["focus"]) == {0, 1}
+    inside = np.isin(noisy, [0, 1])
+    assert trig["rows_cleaned"] == int(inside.sum())
+    assert (result.labels[~inside] == noisy[~inside]).all()
+    assert (result.status[~inside] == "kept").all()
+    wrong = noisy != y
+    assert np.mean(result.labels[wrong] == y[wrong]) > 0.9  # most planted mistakes fixed
+    assert result.summary["rows"] == len(y)
+    assert sum(result.summary["status_counts"].values()) == len(y)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _csv(tmp_path: Path, name: str, texts: list[str], labels: list[str]) -> Path:
+    path = tmp_path / name
+    pd.DataFrame({"text": texts, "label": labels}).to_csv(path, index=False)
+    return path
+
+
+def _intent_texts(n: int, seed: int) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    vocab = {
+        "weather": ["weather", "rain", "sunny", "forecast", "temperature"],
+        "music": ["song", "music", "playlist", "jazz", "album"],
+        "timer": ["timer", "countdown", "minutes", "alarm", "stopwatch"],
+    }
+    texts, labels = [], []
+    for i in range(n):
+        label = list(vocab)[i % 3]
+        words = rng.choice(vocab[label], size=3)
+        texts.append(f"{' '.join(words)} please {i}")
+        labels.append(label)
+    return texts, labels
+
+
+def test_cli_check_text_json_and_max_noise(tmp_path: Path) -> None:
+    texts, labels = _intent_texts(300, 0)
+    for i in range(0, 300, 10):
+        labels[i] = "timer" if labels[i] != "timer" else "music"
+    path = _csv(tmp_path, "data.csv", texts, labels)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["check", str(path), "--text-column", "text"])
+    assert out.exit_code == 0, out.output
+    assert "estimated wrong labels" in out.output and "recommendation" in out.output
+    out = runner.invoke(cli, ["check", str(path), "--text-column", "text", "--json"])
+    summary = json.loads(out.output)
+    assert abs(summary["noise_rate"] - 0.1) < 0.05
+    assert summary["checked_rows"] == 300
+    out = runner.invoke(
+        cli, ["check", str(path), "--text-column", "text", "--max-noise", "0.02"]
+    )
+    assert out.exit_code == 1
+    out = runner.invoke(
+        cli, ["check", str(path), "--text-column", "text", "--max-noise", "0.5"]
+    )
+    assert out.exit_code == 0
+
+
+def test_cli_check_reference_uses_pico_label(tmp_path: Path) -> None:
+    texts, labels = _intent_texts(360, 1)
+    ref = pd.DataFrame({"text": texts[:300], "label": "unused", "pico_label": labels[:300]})
+    ref_path = tmp_path / "ref.cleaned.csv"
+    ref.to_csv(ref_path, index=False)
+    new_labels = labels[300:]
+    new_labels[0] = "timer" if new_labels[0] != "timer" else "music"
+    new_path = _csv(tmp_path, "new.csv", texts[300:], new_labels)
+    out = CliRunner().invoke(
+        cli, ["check", str(new_path), "--text-column", "text", "--reference", str(ref_path),
+              "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    summary = json.loads(out.output)
+    assert summary["checked_rows"] == 60 and summary["checker_fits"] == 1
+    assert summary["options"]["reference"] is True
+    out = CliRunner().invoke(
+        cli, ["check", str(new_path), "--text-column", "text", "--reference", str(ref_path),
+              "--reference-label-column", "nope"]
+    )
+    assert out.exit_code == 2 and "reference-label-column" in out.output
+
+
+def test_cli_clean_trigger_on_clean_data_keeps_every_label(tmp_path: Path) -> None:
+    texts, labels = _intent_texts(240, 2)
+    path = _csv(tmp_path, "data.csv", texts, labels)
+    out_path = tmp_path / "out.csv"
+    run_dir = tmp_path / "run"
+    out = CliRunner().invoke(
+        cli, ["clean", str(path), "--text-column", "text", "--trigger", "-o", str(out_path),
+              "--run-dir", str(run_dir)]
+    )
+    assert out.exit_code == 0, out.output
+    assert "trigger:" in out.output and "nothing cleaned" in out.output
+    cleaned = pd.read_csv(out_path, dtype=str, keep_default_na=False)
+    assert cleaned["pico_label"].tolist() == labels
+    assert set(cleaned["pico_status"]) == {"kept"}
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["trigger"]["rows_cleaned"] == 0
