@@ -48,7 +48,9 @@ class LabelHistoryModel(BayesianVote):
 
     Parameters
     ----------
-    max_iter, tol, diag_strength, off_strength, max_rows_for_beta, max_candidates, random_state
+    max_iter, tol, diag_strength, off_strength, max_rows_for_beta
+        As in :class:`~pico.vote.BayesianVote`.
+    max_candidates, profile_rows, profile_steps, random_state
         As in :class:`~pico.vote.BayesianVote`.
     beta_bounds : tuple of float, default=(0.0, 4.0)
         Range of ``beta_t * M_t``, the weight of iteration t's mean branch evidence;
@@ -95,6 +97,8 @@ class LabelHistoryModel(BayesianVote):
         stay_bounds: tuple[float, float] = (0.5, 1.0),
         max_rows_for_beta: int = 20000,
         max_candidates: int | None = 64,
+        profile_rows: int = 5000,
+        profile_steps: int = 20,
         random_state: int | None = None,
     ) -> None:
         super().__init__(
@@ -105,6 +109,8 @@ class LabelHistoryModel(BayesianVote):
             beta_bounds=beta_bounds,
             max_rows_for_beta=max_rows_for_beta,
             max_candidates=max_candidates,
+            profile_rows=profile_rows,
+            profile_steps=profile_steps,
             random_state=random_state,
         )
         self.stay_bounds = stay_bounds

@@ -24,6 +24,10 @@ from ..exceptions import InvalidInputError
 
 __all__ = ["CheckResult", "check"]
 
+#: The vote's cost settings for the check: a smaller profile-likelihood search than a
+#: clean's (the check needs the noise rate, not every row's decision).
+VOTE: dict[str, Any] = {"profile_rows": 2000, "profile_steps": 10, "max_iter": 10}
+
 
 @dataclass
 class CheckResult:
@@ -209,7 +213,11 @@ def _check_self(
     random_state: int | None,
 ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None]:
     from ..api import _take, text_groups
-    from ..corrector import IterativeCorrector
+    from ..checkers.linear import SoftmaxRegression
+    from ..executors.local import LocalExecutor
+    from ..splits.engine import MultiSplit
+    from ..store.memory import MemoryStore
+    from ..vote.bayes import BayesianVote
 
     sample = _take(data, checked)
     if texts:
@@ -225,11 +233,23 @@ def _check_self(
         raise InvalidInputError(
             "need at least 2 classes among the labeled rows to check them; check the label column"
         )
-    corr = IterativeCorrector(
-        checker, n_branches=1, n_folds=n_folds, n_iterations=1, top_k=top_k,
-        n_jobs=n_jobs, random_state=random_state,
-    ).fit(X, given.astype(str) if given.dtype == object else given, groups=groups)
-    return corr.model_, corr.history_[:, 0], corr.classes_, checked, corr.n_fits_, groups
+    classes, codes = np.unique(
+        given.astype(str) if given.dtype == object else given, return_inverse=True
+    )
+    codes = codes.ravel().astype(np.int64)
+    k = len(classes)
+    splitter = MultiSplit(
+        checker if checker is not None else SoftmaxRegression(),
+        n_branches=1, n_folds=n_folds, random_state=random_state,
+        executor=LocalExecutor(n_jobs=n_jobs),
+    )
+    splitter.prepare(codes, groups)
+    store = MemoryStore(len(codes), k, top_k=top_k, keep_iterations=1)
+    splitter.run(X, codes, k, store, 1)
+    vote = BayesianVote(random_state=random_state, **VOTE).fit(
+        list(store.branches(1)), codes, groups=groups, n_classes=k
+    )
+    return vote, codes, classes, checked, splitter.n_fits_, groups
 
 
 def _check_reference(
@@ -292,7 +312,7 @@ def _check_reference(
     probs = np.zeros((len(rows), len(classes)))
     probs[:, np.asarray(model.classes_, dtype=np.int64)] = model.predict_proba(X[n_r:])
     pred = SparsePredictions.from_dense(probs, top_k)
-    vote = BayesianVote(random_state=random_state).fit(
+    vote = BayesianVote(random_state=random_state, **VOTE).fit(
         [pred], codes, groups=groups, n_classes=len(classes), trained_on=ref_codes
     )
     return vote, codes, classes, rows, 1, groups, unknown

@@ -57,8 +57,6 @@ _log = logging.getLogger(__name__)
 
 # The profile search: EM steps at each weight it tries, and rows it uses (the
 # weight is one number; T and the prior are refitted on every row afterwards).
-_PROFILE_STEPS = 20
-_PROFILE_ROWS = 5000
 
 
 def checker_evidence(
@@ -199,6 +197,10 @@ class BayesianVote:
     max_candidates : int or None, default=64
         Most candidate classes per row (the classes any branch stored for it, and the
         given label); classes beyond it share the rest column. None: no limit.
+    profile_rows : int, default=5000
+        Rows sampled for the profile-likelihood search of the tempering.
+    profile_steps : int, default=20
+        EM steps at each tempering the search tries (from each of two starts).
     random_state : int or None
 
     Attributes
@@ -240,8 +242,12 @@ class BayesianVote:
         beta_bounds: tuple[float, float] = (0.02, 4.0),
         max_rows_for_beta: int = 20000,
         max_candidates: int | None = 64,
+        profile_rows: int = 5000,
+        profile_steps: int = 20,
         random_state: int | None = None,
     ) -> None:
+        self.profile_rows = profile_rows
+        self.profile_steps = profile_steps
         self.max_iter = max_iter
         self.tol = tol
         self.diag_strength = diag_strength
@@ -294,7 +300,9 @@ class BayesianVote:
         self, evidence: np.ndarray, prior_cols: np.ndarray, weights: np.ndarray, stay: float
     ) -> np.ndarray:
         """log q: the checkers' evidence, tempered and multiplied (one label throughout)."""
-        log_q = _log0(prior_cols) + np.tensordot(weights, evidence, axes=1)
+        log_q = _log0(prior_cols)
+        for w, ev in zip(weights, evidence):  # (T small) cheaper than tensordot's copy
+            log_q += w * ev
         return log_q - _row_logsumexp(log_q)[:, None]  # type: ignore[no-any-return]
 
     def _update_stay(
@@ -319,8 +327,8 @@ class BayesianVote:
             else np.arange(n)
         )
         few = (
-            np.sort(rng.permutation(sample)[:_PROFILE_ROWS])
-            if len(sample) > _PROFILE_ROWS
+            np.sort(rng.permutation(sample)[: self.profile_rows])
+            if len(sample) > self.profile_rows
             else sample
         )
         part = CandidateEvidence(
@@ -398,7 +406,7 @@ class BayesianVote:
                         counts, diag_strength=self.diag_strength, off_strength=self.off_strength
                     )
                 state, history = self._em_steps(
-                    cand, labels, groups, state, steps=_PROFILE_STEPS
+                    cand, labels, groups, state, steps=self.profile_steps
                 )
                 if best is None or history[-1] > best[0]:
                     best = (history[-1], state)
@@ -535,6 +543,8 @@ class BayesianVote:
             "beta_bounds": self.beta_bounds,
             "max_rows_for_beta": self.max_rows_for_beta,
             "max_candidates": self.max_candidates,
+            "profile_rows": self.profile_rows,
+            "profile_steps": self.profile_steps,
             "random_state": self.random_state,
         }
 
