@@ -150,3 +150,29 @@ def test_update_replaces_only_the_methods_the_newer_run_has() -> None:
     assert x["pico_threshold_sweep"] == [{"threshold": 0.6}]
     assert y["methods"][M.PICO_VOTE]["accuracy_after"] == 0.75 and "method_commits" not in y
     assert [c["key"] for c in base["cells"]] == ["d/x/0.2", "d/y/0.2"]
+
+
+@pytest.mark.skipif(
+    not (datasets_available("clinc150") and datasets_available("banking77")),
+    reason="CLINC150 / BANKING77 not available",
+)
+def test_quick_trigger_benchmark(tmp_path: Path) -> None:
+    from experiments import trigger
+
+    doc, out = tmp_path / "trigger.md", tmp_path / "trigger.json"
+    results = trigger.main(["--quick", "--doc", str(doc), "--json", str(out)])
+    cells = results["cells"]
+    assert len(cells) == 6
+    for c in cells:
+        for tool in ("pico", "cleanlab"):
+            est = c[tool]["estimate"]
+            assert 0.0 <= est <= 1.0
+            assert c[tool]["error"] == pytest.approx(est - c["true_rate"], abs=2e-4)
+        low, high = c["pico"]["interval"]
+        assert low <= c["pico"]["estimate"] <= high
+    timed = [c for c in cells if "clean_seconds" in c]
+    assert len(timed) == 2  # the first cell of each dataset
+    assert all(c["check_to_clean"] > 0 for c in timed)
+    text = doc.read_text()
+    assert "quick mode" in text and "| clinc150/none/0 |" in text
+    assert json.loads(out.read_text()) == json.loads(json.dumps(results))
