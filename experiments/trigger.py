@@ -35,13 +35,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import pico
 from datasets.loaders import datasets_available
 from experiments.evaluate import QUICK_CELLS, log, machine_info, prepare_dataset
 from experiments.suite import methods as M
 from experiments.suite.provenance import code_version
 from experiments.suite.scenarios import DATASETS, NOISE_MODELS, RATES, cells_for, featurize
-
-import pico
 
 DEFAULT_DOC = REPO / "docs" / "benchmarks-trigger.md"
 DEFAULT_JSON = REPO / "experiments" / "results" / "trigger.json"

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from .corrector import STATUSES, IterativeCorrector
+from .executors import make_executor
 from .exceptions import InvalidInputError
 from .featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
 from .report import build_summary
@@ -118,6 +119,10 @@ def clean(
     max_class_loss: float = 0.5,
     history: bool = False,
     n_jobs: int = 1,
+    engine: str = "local",
+    ray_address: str | None = None,
+    cpus_per_checker: float = 1.0,
+    gpus_per_checker: float = 0.0,
     random_state: int | None = 0,
     merge_duplicates: bool = True,
     trigger: bool = False,
@@ -153,9 +158,18 @@ def clean(
         Combine every iteration's evidence with the label-history model (with
         ``n_iterations`` > 1) instead of voting on the last iteration alone.
     n_jobs : int, default=1
-        Local worker processes (-1: all cores).
+        Local worker processes (-1: all cores). With ``engine="ray"`` and no address,
+        a value above 1 caps the local Ray runtime at that many CPUs.
+    engine : {"local", "ray"}, default="local"
+        Where checkers train: this machine's processes, or Ray tasks (a local Ray
+        runtime started and stopped by the call, or the cluster at ``ray_address``;
+        needs ``pip install 'pico-clean[ray]'``). Both give the same labels.
+    ray_address : str, optional
+        Address of an existing Ray cluster.
+    cpus_per_checker, gpus_per_checker : float, default=1.0 and 0.0
+        Resources each checker fit asks Ray for (fractions allowed).
     random_state : int or None, default=0
-        Seed; the same seed gives the same result.
+        Seed; the same seed gives the same result (on either engine).
     merge_duplicates : bool, default=True
         Texts equal up to case and whitespace share folds and one decision.
     trigger : bool, default=False
@@ -194,7 +208,9 @@ def clean(
             "n_folds": n_folds, "n_iterations": n_iterations,
             "relabel_threshold": relabel_threshold, "review_threshold": review_threshold,
             "top_k": top_k, "max_class_loss": max_class_loss, "history": history,
-            "n_jobs": n_jobs, "random_state": random_state,
+            "n_jobs": n_jobs, "engine": engine, "ray_address": ray_address,
+            "cpus_per_checker": cpus_per_checker, "gpus_per_checker": gpus_per_checker,
+            "random_state": random_state,
             "merge_duplicates": merge_duplicates, "progress": progress,
         }
         return _clean_with_trigger(data, labels_arr, trigger_threshold, options, t0)
@@ -235,9 +251,17 @@ def clean(
         "n_jobs": n_jobs,
         "random_state": random_state,
     }
-    corr = IterativeCorrector(checker, progress=progress, **params)
+    executor = make_executor(
+        engine, n_jobs=n_jobs, ray_address=ray_address, cpus_per_checker=cpus_per_checker,
+        gpus_per_checker=gpus_per_checker,
+    )
+    corr = IterativeCorrector(checker, progress=progress, executor=executor, **params)
     sub_groups = groups[keep] if groups is not None else None
-    corr.fit(X if len(keep) == n else X[keep], given, groups=sub_groups)
+    try:
+        corr.fit(X if len(keep) == n else X[keep], given, groups=sub_groups)
+    finally:
+        if hasattr(executor, "shutdown"):
+            executor.shutdown()
     t_corr = time.perf_counter() - t0 - t_feat
 
     def spread(values: np.ndarray, fill: Any, dtype: Any = object) -> np.ndarray:
@@ -257,6 +281,12 @@ def clean(
         "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
         "featurizer": type(featurizer).__name__,
         **params,
+        "engine": engine,
+        **(
+            {"ray_address": ray_address, "cpus_per_checker": cpus_per_checker,
+             "gpus_per_checker": gpus_per_checker}
+            if engine == "ray" else {}
+        ),
         "merge_duplicates": merge_duplicates,
     }
     summary = build_summary(

@@ -118,7 +118,29 @@ def _default_run_dir(path: Path) -> Path:
     help="Estimated noise rate above which --trigger lets the clean run.",
 )
 @click.option(
-    "--jobs", default=1, show_default=True, type=int, help="Worker processes (-1: all cores)."
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Worker processes (-1: all cores); with --engine ray, above 1 caps the local Ray "
+    "runtime's CPUs.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where checkers train: local processes, or Ray tasks (pip install "
+    "'pico-clean[ray]'; starts a local Ray runtime unless --ray-address is given).",
+)
+@click.option("--ray-address", help="Address of an existing Ray cluster (with --engine ray).")
+@click.option(
+    "--cpus-per-checker", default=1.0, show_default=True, type=float,
+    help="CPUs each checker fit asks Ray for.",
+)
+@click.option(
+    "--gpus-per-checker", default=0.0, show_default=True, type=float,
+    help="GPUs each checker fit asks Ray for (fractions share a GPU).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def clean_command(**options: Any) -> None:
@@ -159,6 +181,10 @@ def _clean(
     trigger: bool,
     trigger_threshold: float,
     jobs: int,
+    engine: str,
+    ray_address: str | None,
+    cpus_per_checker: float,
+    gpus_per_checker: float,
     quiet: bool,
 ) -> None:
     import numpy as np
@@ -206,6 +232,10 @@ def _clean(
         relabel_threshold=threshold,
         max_class_loss=max_class_loss,
         n_jobs=jobs,
+        engine=engine,
+        ray_address=ray_address,
+        cpus_per_checker=cpus_per_checker,
+        gpus_per_checker=gpus_per_checker,
         random_state=seed,
         trigger=trigger,
         trigger_threshold=trigger_threshold,

@@ -16,8 +16,8 @@ from pico.cli import cli
 from pico.exceptions import InvalidInputError
 from pico.trigger.estimate import (
     class_noise,
-    confused_pairs,
     conflicting_duplicates,
+    confused_pairs,
     focus_classes,
     noise_interval,
 )
@@ -100,7 +100,7 @@ def _concentrated(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def test_check_finds_the_noisy_classes() -> None:
-    X, y, noisy = _concentrated()
+    X, _, noisy = _concentrated()
     found = pico.check(X, noisy)
     assert found.recommendation["clean"]
     assert not found.recommendation["everything"]
