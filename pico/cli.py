@@ -19,6 +19,21 @@ from .exceptions import PicoError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
+#: ``--checker`` names and the checkers they build.
+CHECKERS = {
+    "softmax": ("pico.checkers.linear", "SoftmaxRegression", {}),
+    "torch-softmax": ("pico.checkers.torch", "TorchChecker", {}),
+    "torch-mlp": ("pico.checkers.torch", "TorchChecker", {"hidden": 256}),
+}
+
+
+def _make_checker(name: str) -> Any:
+    import importlib
+
+    module, cls, params = CHECKERS[name]
+    return getattr(importlib.import_module(module), cls)(**params)
+
+
 #: Columns pico adds to the output.
 OUTPUT_COLUMNS = ("pico_label", "pico_confidence", "pico_status")
 
@@ -77,6 +92,15 @@ def _default_run_dir(path: Path) -> Path:
     help="Folder for the summary and label history (default: pico-runs/NAME-TIME).",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of all random splits.")
+@click.option(
+    "--checker",
+    type=click.Choice(list(CHECKERS)),
+    default="softmax",
+    show_default=True,
+    help="Model trained on every split: softmax regression in numpy, or in PyTorch "
+    "(all folds of a split as one batched model, CUDA when present; pip install "
+    "'pico-clean[torch]'), or a PyTorch MLP.",
+)
 @click.option("--branches", default=4, show_default=True, type=int, help="R random splits.")
 @click.option("--folds", default=5, show_default=True, type=int, help="F folds per split.")
 @click.option(
@@ -172,6 +196,7 @@ def _clean(
     output: Path | None,
     run_dir: Path | None,
     seed: int,
+    checker: str,
     branches: int,
     folds: int,
     iterations: int,
@@ -225,6 +250,7 @@ def _clean(
     result = clean(
         inputs,
         labels,
+        checker=None if checker == "softmax" else _make_checker(checker),
         n_branches=branches,
         n_folds=folds,
         n_iterations=iterations,

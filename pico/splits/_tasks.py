@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-__all__ = ["SplitResult", "SplitTask", "fit_predict_split"]
+__all__ = ["SplitResult", "SplitTask", "fit_predict_branch", "fit_predict_split"]
 
 
 @dataclass
@@ -22,6 +22,7 @@ class SplitTask:
     seed: int
     checker: Any
     warm: Any = None  # the fitted checker of the same split in the previous iteration
+    folds: np.ndarray | None = None  # a whole branch's fold of each row (batched checkers)
 
 
 @dataclass
@@ -69,3 +70,25 @@ def fit_predict_split(shared: tuple[Any, np.ndarray, int, bool], task: SplitTask
     columns = np.asarray(model.classes_, dtype=np.int64)
     probs[:, columns] = model.predict_proba(X[task.test])
     return SplitResult(task.branch, task.fold, task.test, probs, model if keep_model else None)
+
+
+def fit_predict_branch(shared: tuple[Any, np.ndarray, int, bool], task: SplitTask) -> SplitResult:
+    """Train every fold of one branch at once (a checker with ``fit_predict_folds``).
+
+    ``task.folds`` gives each row's fold; the result holds the held-out probabilities
+    of every row in a fold (``task.test``).
+    """
+    X, codes, n_classes, keep_model = shared
+    assert task.folds is not None
+    if task.warm is not None:
+        model = task.warm
+        model.set_params(warm_start=True)
+    else:
+        model = clone(task.checker)
+        params = model.get_params()
+        if "random_state" in params and params["random_state"] is None:
+            model.set_params(random_state=task.seed)
+    probs = model.fit_predict_folds(X, codes, task.folds, n_classes)
+    return SplitResult(
+        task.branch, -1, task.test, probs[task.test], model if keep_model else None
+    )

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..executors.base import Executor
 from ..store.base import PredictionStore
-from ._tasks import SplitTask, fit_predict_split
+from ._tasks import SplitTask, fit_predict_branch, fit_predict_split
 
 __all__ = ["MultiSplit", "assign_folds"]
 
@@ -138,9 +138,24 @@ class MultiSplit:
         if self._folds is None:
             raise RuntimeError("call prepare() before run()")
         keep = self.warm_start and "warm_start" in self.checker.get_params()
+        batched = hasattr(self.checker, "fit_predict_folds")
         tasks = []
         for b, (folds, seq) in enumerate(zip(self._folds, self._seeds)):
             fold_seeds = seq.generate_state(self.n_folds)
+            if batched:  # one task trains the branch's F folds as one model
+                tasks.append(
+                    SplitTask(
+                        branch=b,
+                        fold=-1,
+                        train=np.array([], dtype=np.int64),
+                        test=np.flatnonzero(folds >= 0),
+                        seed=int(fold_seeds[0]),
+                        checker=self.checker,
+                        warm=self._models.pop((b, -1), None) if keep else None,
+                        folds=folds,
+                    )
+                )
+                continue
             for f in range(self.n_folds):
                 test = np.flatnonzero(folds == f)
                 if len(test) == 0:
@@ -158,12 +173,13 @@ class MultiSplit:
                 )
         done = 0
         shared = (X, codes, n_classes, keep)
-        for result in self.executor.map_unordered(fit_predict_split, shared, tasks):
+        work = fit_predict_branch if batched else fit_predict_split
+        for result in self.executor.map_unordered(work, shared, tasks):
             store.add(iteration, result.branch, result.test, result.probs)
             if result.model is not None:
                 self._models[(result.branch, result.fold)] = result.model
             done += 1
-            self.n_fits_ += 1
+            self.n_fits_ += self.n_folds if batched else 1
             if progress is not None:
                 progress(done, len(tasks))
         _log.debug("iteration %d: %d checker fits", iteration, done)
