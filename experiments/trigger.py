@@ -113,7 +113,7 @@ def render(results: dict[str, Any]) -> str:
         "checker; its estimate is 1 - score), on the evaluation suite's noise models.",
         "",
         f"- Command: `{meta['command']}`",
-        f"- Commit {meta['commit']}, {meta['date']}, {meta['machine'].get('cores')} cores "
+        f"- Commit {meta['commit']}, {meta['date']}, {meta['machine'].get('cpu_count')} cores "
         f"({meta['machine'].get('processor') or 'cpu'}), jobs {meta['jobs']}"
         + (" — **quick mode: small subsamples, not a measurement**" if meta["quick"] else ""),
         f"- Total {meta.get('total_seconds', 0):.0f} s",
@@ -173,9 +173,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="small subsamples (CI)")
     parser.add_argument("--doc", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--report-only", action="store_true",
+                        help="redraw the page from the JSON results, run nothing")
     args = parser.parse_args(argv)
     doc = args.doc or DEFAULT_DOC
     json_path = args.json or DEFAULT_JSON
+    if args.report_only:
+        saved: dict[str, Any] = json.loads(json_path.read_text(encoding="utf-8"))
+        doc.write_text(render(saved), encoding="utf-8")
+        log(f"wrote {doc}")
+        return saved
     rates = args.rates or list(RATES)
     results: dict[str, Any] = {
         "meta": {

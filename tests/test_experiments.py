@@ -176,3 +176,26 @@ def test_quick_trigger_benchmark(tmp_path: Path) -> None:
     text = doc.read_text()
     assert "quick mode" in text and "| clinc150/none/0 |" in text
     assert json.loads(out.read_text()) == json.loads(json.dumps(results))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not datasets_available("clinc150"), reason="CLINC150 not available")
+def test_quick_engines_benchmark(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    pytest.importorskip("torch")
+    from experiments import engines
+
+    doc, out = tmp_path / "engines.md", tmp_path / "engines.json"
+    results = engines.main(["--quick", "--doc", str(doc), "--json", str(out)])
+    ran = {name: r for name, r in results["configs"].items() if "skipped" not in r}
+    assert {"local, 1 worker", "Ray, 2 CPUs", "torch batched (CPU), 1 worker"} <= set(ran)
+    for name, r in ran.items():
+        assert r["fits"] == 20 and r["fits_per_second"] > 0
+        if not name.startswith("torch"):
+            assert r["same_labels"], name  # every engine gives the local labels
+    assert results["baseline"]["seconds"] > 0
+    text = doc.read_text()
+    assert "x cleanlab CV" in text and "quick mode" in text
+    again = tmp_path / "again.md"
+    engines.main(["--report-only", "--json", str(out), "--doc", str(again)])
+    assert again.read_text() == text

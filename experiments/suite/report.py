@@ -458,7 +458,7 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
 
 
 # Pages written by the other experiments, included at the end of the suite's page.
-INCLUDED = ("benchmarks-scale.md",)
+INCLUDED = ("benchmarks-scale.md", "benchmarks-trigger.md", "benchmarks-engines.md")
 
 
 def included_pages(doc_dir: Path) -> list[str]:
