@@ -69,7 +69,6 @@ def cleanlab_baseline(X: Any, noisy: np.ndarray, *, seed: int) -> tuple[np.ndarr
     from cleanlab.filter import find_label_issues
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
     from threadpoolctl import threadpool_limits
 
     start = time.perf_counter()
@@ -218,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     log(f"  {seconds:.1f}s, accuracy {results['baseline']['accuracy_after']:.4f}")
     reference = None
     for name in args.configs:
-        engine, _, checker = CONFIGS[name]
+        checker = CONFIGS[name][2]
         if checker == "torch-cuda" and gpu is None:
             results["configs"][name] = {"skipped": "no CUDA GPU on this machine"}
             log(f"{name}: skipped (no CUDA GPU)")

@@ -13,7 +13,7 @@ from pico.corrector import IterativeCorrector
 from pico.exceptions import InvalidInputError, MissingDependencyError
 
 torch = pytest.importorskip("torch")
-from pico.checkers.torch import TorchChecker  # noqa: E402
+from pico.checkers.torch import TorchChecker
 
 
 def _sparse_blobs(n: int = 600, k: int = 4, seed: int = 0) -> tuple:
