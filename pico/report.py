@@ -192,12 +192,12 @@ def format_check(summary: dict[str, Any], *, top: int = 10) -> str:
     ...      "pairs": [{"given": "a", "probable": "b", "expected_rows": 6.0}],
     ...      "conflicting_duplicates": []}
     >>> print(format_check(s).splitlines()[1])
-    estimated wrong labels: 10.0% (95% interval 8.0-12.0%), about 10 rows
+    estimated wrong labels: 10.0% (95% sampling interval 8.0-12.0%), about 10 rows
     """
     lines = [
         f"pico check: {summary['input']}: {summary['rows']} rows, {summary['checked_rows']} "
         f"checked ({summary['checker_fits']} checker fits, {summary['seconds']:.1f} s)",
-        f"estimated wrong labels: {100 * summary['noise_rate']:.1f}% (95% interval "
+        f"estimated wrong labels: {100 * summary['noise_rate']:.1f}% (95% sampling interval "
         f"{100 * summary['interval'][0]:.1f}-{100 * summary['interval'][1]:.1f}%), about "
         f"{summary['expected_wrong_rows']:.0f} rows",
         f"recommendation: {summary['recommendation']['reason']}",
