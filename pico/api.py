@@ -123,6 +123,9 @@ def clean(
     ray_address: str | None = None,
     cpus_per_checker: float = 1.0,
     gpus_per_checker: float = 0.0,
+    store: str = "memory",
+    spark_master: str | None = None,
+    store_dir: str | None = None,
     random_state: int | None = 0,
     merge_duplicates: bool = True,
     trigger: bool = False,
@@ -168,6 +171,16 @@ def clean(
         Address of an existing Ray cluster.
     cpus_per_checker, gpus_per_checker : float, default=1.0 and 0.0
         Resources each checker fit asks Ray for (fractions allowed).
+    store : {"memory", "spark"}, default="memory"
+        Where the soft predictions live: sparse top-k matrices in memory, or Parquet
+        files read by Spark, which builds the vote's candidate evidence where the data
+        lives (needs Java and ``pip install 'pico-clean[spark]'``). Both give the same
+        labels and confidences.
+    spark_master : str, optional
+        Spark master URL (default: the active session, or ``local[*]``).
+    store_dir : str, optional
+        Folder of the Spark store's Parquet files (default: a temporary folder,
+        deleted at the end).
     random_state : int or None, default=0
         Seed; the same seed gives the same result (on either engine).
     merge_duplicates : bool, default=True
@@ -210,6 +223,7 @@ def clean(
             "top_k": top_k, "max_class_loss": max_class_loss, "history": history,
             "n_jobs": n_jobs, "engine": engine, "ray_address": ray_address,
             "cpus_per_checker": cpus_per_checker, "gpus_per_checker": gpus_per_checker,
+            "store": store, "spark_master": spark_master, "store_dir": store_dir,
             "random_state": random_state,
             "merge_duplicates": merge_duplicates, "progress": progress,
         }
@@ -255,13 +269,17 @@ def clean(
         engine, n_jobs=n_jobs, ray_address=ray_address, cpus_per_checker=cpus_per_checker,
         gpus_per_checker=gpus_per_checker,
     )
-    corr = IterativeCorrector(checker, progress=progress, executor=executor, **params)
+    store_factory, cleanup = _store_factory(store, spark_master, store_dir, top_k, history)
+    corr = IterativeCorrector(
+        checker, progress=progress, executor=executor, store_factory=store_factory, **params
+    )
     sub_groups = groups[keep] if groups is not None else None
     try:
         corr.fit(X if len(keep) == n else X[keep], given, groups=sub_groups)
     finally:
         if hasattr(executor, "shutdown"):
             executor.shutdown()
+        cleanup()
     t_corr = time.perf_counter() - t0 - t_feat
 
     def spread(values: np.ndarray, fill: Any, dtype: Any = object) -> np.ndarray:
@@ -282,6 +300,8 @@ def clean(
         "featurizer": type(featurizer).__name__,
         **params,
         "engine": engine,
+        "store": store,
+        **({"spark_master": spark_master} if store == "spark" else {}),
         **(
             {"ray_address": ray_address, "cpus_per_checker": cpus_per_checker,
              "gpus_per_checker": gpus_per_checker}
@@ -307,6 +327,35 @@ def clean(
     return CleanResult(
         out_labels, confidence, status, suggested, suggested_conf, label_history, summary
     )
+
+
+def _store_factory(
+    store: str, master: str | None, folder: str | None, top_k: int, history: bool
+) -> tuple[Callable[[int, int], Any] | None, Callable[[], None]]:
+    """The corrector's store factory for ``store`` and a cleanup to call at the end."""
+    if store == "memory":
+        if master is not None:
+            raise InvalidInputError("spark_master was given with store='memory'; add store='spark'")
+        return None, lambda: None
+    if store != "spark":
+        raise InvalidInputError(f"unknown store {store!r}; choose 'memory' or 'spark'")
+    import shutil
+    import tempfile
+
+    from .store.spark import SparkStore, spark_session
+
+    spark_session(master)  # fail early (no Java, no pyspark) and start Spark once
+    path = folder or tempfile.mkdtemp(prefix="pico-store-")
+
+    def factory(n: int, k: int) -> Any:
+        return SparkStore(n, k, path=path, top_k=top_k, keep_iterations=None if history else 1,
+                          master=master)
+
+    def cleanup() -> None:
+        if folder is None:
+            shutil.rmtree(path, ignore_errors=True)
+
+    return factory, cleanup
 
 
 def _clean_with_trigger(

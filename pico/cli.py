@@ -175,6 +175,16 @@ def _default_run_dir(path: Path) -> Path:
     "--gpus-per-checker", default=0.0, show_default=True, type=float,
     help="GPUs each checker fit asks Ray for (fractions share a GPU).",
 )
+@click.option(
+    "--store",
+    type=click.Choice(["memory", "spark"]),
+    default="memory",
+    show_default=True,
+    help="Where soft predictions live: memory, or Parquet in the run directory read by "
+    "Spark (needs Java 17+ and pip install 'pico-clean[spark]'; local[*] unless "
+    "--spark-master).",
+)
+@click.option("--spark-master", help="Spark master URL (with --store spark).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def clean_command(**options: Any) -> None:
     """Correct the labels of DATA and write every row back with pico's columns.
@@ -220,6 +230,8 @@ def _clean(
     ray_address: str | None,
     cpus_per_checker: float,
     gpus_per_checker: float,
+    store: str,
+    spark_master: str | None,
     quiet: bool,
 ) -> None:
     import numpy as np
@@ -285,6 +297,9 @@ def _clean(
         ray_address=ray_address,
         cpus_per_checker=cpus_per_checker,
         gpus_per_checker=gpus_per_checker,
+        store=store,
+        spark_master=spark_master,
+        store_dir=str(run / "predictions") if store == "spark" else None,
         random_state=seed,
         trigger=trigger,
         trigger_threshold=trigger_threshold,

@@ -305,13 +305,23 @@ class IterativeCorrector:
             fit_seconds = time.perf_counter() - start
             # Without history the model sees the last iteration only: the Bayesian vote.
             first = 1 if self.history else t
-            model.fit(
-                [store.branches(s) for s in range(first, t + 1)],
-                given,
-                trained_on=history[first - 1 :],
-                groups=groups,
-                n_classes=k,
-            )
+            if hasattr(store, "candidate_evidence"):  # built where the predictions live
+                cand = store.candidate_evidence(
+                    list(range(first, t + 1)),
+                    trained_on=history[first - 1 :],
+                    labels=given,
+                    groups=groups,
+                    max_candidates=model.max_candidates,
+                )
+                model.fit_candidates(cand, given, groups=groups)
+            else:
+                model.fit(
+                    [store.branches(s) for s in range(first, t + 1)],
+                    given,
+                    trained_on=history[first - 1 :],
+                    groups=groups,
+                    n_classes=k,
+                )
             if self.history:
                 self.expected_changes_ = model.expected_changes_
             best, best_p = model.best()

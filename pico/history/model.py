@@ -34,7 +34,7 @@ import numpy as np
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
 from ..vote.bayes import BayesianVote
-from ..vote.candidates import candidate_evidence, rest_same_redraw
+from ..vote.candidates import CandidateEvidence, candidate_evidence, rest_same_redraw
 from .hmm import ChainPosterior, sticky_forward, sticky_smooth
 
 __all__ = ["LabelHistoryModel"]
@@ -153,13 +153,25 @@ class LabelHistoryModel(BayesianVote):
             blocks, trained_on, labels, n_classes=k, groups=groups,
             max_candidates=self.max_candidates,
         )
+        return self.fit_candidates(cand, labels, groups=groups)
+
+    def fit_candidates(
+        self, cand: CandidateEvidence, labels: np.ndarray, *, groups: np.ndarray | None = None
+    ) -> LabelHistoryModel:
+        """Fit on candidate evidence built elsewhere (e.g. on Spark, where the data lives).
+
+        ``cand`` is what :func:`~pico.vote.candidates.candidate_evidence` returns for
+        every iteration so far; ``fit`` is this after building it from the predictions.
+        """
+        labels = np.asarray(labels, dtype=np.int64)
+        n_iterations = cand.evidence.shape[0]
         self._fit_em(cand, labels, groups)
         self.expected_changes_ = (
             self._smooth(
                 cand.evidence, self._label_ll, self._cols,
                 rest_same_redraw(cand, self.class_prior_), self.weights_, self.stay_,
             ).expected_changes
-            if len(blocks) > 1
+            if n_iterations > 1
             else np.zeros(len(labels))
         )
         return self

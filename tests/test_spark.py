@@ -1,0 +1,114 @@
+"""The Spark prediction store, on a real local Spark session (needs Java)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import pico
+from pico.benchmarking import make_blobs_with_noise
+from pico.cli import cli
+from pico.corrector import IterativeCorrector
+from pico.exceptions import InvalidInputError, MissingDependencyError
+from pico.store.memory import MemoryStore
+
+pytest.importorskip("pyspark")
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Any:
+    from pico.store.spark import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+@pytest.mark.parametrize("history", [False, True])
+def test_spark_store_gives_the_memory_store_labels(spark: Any, tmp_path: Path,
+                                                   history: bool) -> None:
+    from pico.store.spark import SparkStore
+
+    X, _, y = make_blobs_with_noise(600, 5, rate=0.2, random_state=0)
+    groups = np.arange(600) // 2  # duplicate pairs: their candidates are a union
+    kw = {"n_branches": 3, "n_iterations": 2, "history": history, "tol": 0.0,
+          "random_state": 0}
+    on_spark = IterativeCorrector(
+        store_factory=lambda n, k: SparkStore(n, k, path=tmp_path / "p", top_k=3,
+                                              keep_iterations=None if history else 1),
+        **kw,
+    ).fit(X, y, groups=groups)
+    in_memory = IterativeCorrector(
+        store_factory=lambda n, k: MemoryStore(n, k, top_k=3), **kw
+    ).fit(X, y, groups=groups)
+    np.testing.assert_array_equal(on_spark.labels_, in_memory.labels_)
+    np.testing.assert_allclose(on_spark.confidence_, in_memory.confidence_, atol=1e-9)
+    np.testing.assert_array_equal(on_spark.status_, in_memory.status_)
+    files = list((tmp_path / "p").glob("iteration=*/branch=*/*.parquet"))
+    assert len(files) == (6 if history else 3) * 5  # every fold of every kept branch
+    assert not list((tmp_path / "p").rglob("*.tmp"))
+
+
+def test_parquet_rows_read_back_as_the_predictions(spark: Any, tmp_path: Path) -> None:
+    from pico.store.spark import SparkStore
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(6), size=40)
+    spark_store = SparkStore(40, 6, path=tmp_path / "p", top_k=3)
+    memory = MemoryStore(40, 6, top_k=3)
+    for part in np.array_split(rng.permutation(40), 3):
+        spark_store.add(1, 0, part, probs[part])
+        memory.add(1, 0, part, probs[part])
+    (a,), (b,) = list(spark_store.branches(1)), list(memory.branches(1))
+    np.testing.assert_allclose(a.probs.toarray(), b.probs.toarray())
+    np.testing.assert_allclose(a.residual, b.residual)
+    rows = spark.read.parquet(str(tmp_path / "p")).collect()
+    assert len(rows) == 40 and all(len(r["indices"]) == 3 for r in rows)
+
+
+def test_api_and_cli_store_spark(spark: Any, tmp_path: Path) -> None:
+    X, y_true, y = make_blobs_with_noise(300, 3, rate=0.15, random_state=1)
+    a = pico.clean(X, y, n_branches=2, store="spark")
+    b = pico.clean(X, y, n_branches=2)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert a.summary["options"]["store"] == "spark"
+    rng = np.random.default_rng(0)
+    words = {"music": ["song", "jazz", "album"], "weather": ["rain", "sunny", "forecast"]}
+    rows = [{"text": " ".join(rng.choice(w, 3)) + f" {i}", "label": lab}
+            for i in range(30) for lab, w in words.items()]
+    data = tmp_path / "d.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    run = tmp_path / "run"
+    out = CliRunner().invoke(cli, ["clean", str(data), "--text-column", "text", "--store",
+                                   "spark", "--branches", "2", "-o", str(tmp_path / "o.csv"),
+                                   "--run-dir", str(run), "-q"])
+    assert out.exit_code == 0, out.output
+    assert list((run / "predictions").glob("iteration=1/branch=*/*.parquet"))
+    assert json.loads((run / "summary.json").read_text())["options"]["store"] == "spark"
+
+
+def test_missing_java_or_pyspark_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pico.store import spark as spark_module
+
+    monkeypatch.setattr(spark_module.shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(MissingDependencyError, match="Java"):
+        spark_module.spark_session()
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(MissingDependencyError, match=r"pico-clean\[spark\]"):
+        spark_module.spark_session("local[1]")
+    with pytest.raises(InvalidInputError, match="store='spark'"):
+        pico.clean(np.zeros((4, 2)), [0, 1, 0, 1], spark_master="local[1]")
