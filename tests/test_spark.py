@@ -79,7 +79,7 @@ def test_parquet_rows_read_back_as_the_predictions(spark: Any, tmp_path: Path) -
 
 
 def test_api_and_cli_store_spark(spark: Any, tmp_path: Path) -> None:
-    X, y_true, y = make_blobs_with_noise(300, 3, rate=0.15, random_state=1)
+    X, _, y = make_blobs_with_noise(300, 3, rate=0.15, random_state=1)
     a = pico.clean(X, y, n_branches=2, store="spark")
     b = pico.clean(X, y, n_branches=2)
     np.testing.assert_array_equal(a.labels, b.labels)
