@@ -65,21 +65,35 @@ def _default_run_dir(path: Path) -> Path:
     return Path("pico-runs") / f"{stem}-{stamp}"
 
 
+def _input_options(command: Any) -> Any:
+    """The options that say how to read DATA (shared by every command that reads it)."""
+    for option in reversed([
+        click.option("--text-column", help="Column holding the text to featurize."),
+        click.option(
+            "--label-column", default="label", show_default=True, help="Column of given labels."
+        ),
+        click.option(
+            "--feature-columns",
+            help="Numeric feature columns instead of text: comma-separated names or "
+            "patterns (f*).",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["csv", "tsv", "jsonl", "parquet"]),
+            help="Input format (default: from the file extension).",
+        ),
+        click.option(
+            "--encoding", default="utf-8", show_default=True, help="Text encoding of the input."
+        ),
+    ]):
+        command = option(command)
+    return command
+
+
 @cli.command("clean")
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--text-column", help="Column holding the text to featurize.")
-@click.option("--label-column", default="label", show_default=True, help="Column of given labels.")
-@click.option(
-    "--feature-columns",
-    help="Numeric feature columns instead of text: comma-separated names or patterns (f*).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "tsv", "jsonl", "parquet"]),
-    help="Input format (default: from the file extension).",
-)
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the input.")
+@_input_options
 @click.option(
     "-o",
     "--output",
@@ -382,19 +396,7 @@ def _trigger_line(found: dict[str, Any]) -> str:
 
 @cli.command("check")
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--text-column", help="Column holding the text to featurize.")
-@click.option("--label-column", default="label", show_default=True, help="Column of given labels.")
-@click.option(
-    "--feature-columns",
-    help="Numeric feature columns instead of text: comma-separated names or patterns (f*).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "tsv", "jsonl", "parquet"]),
-    help="Input format (default: from the file extension).",
-)
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the input.")
+@_input_options
 @click.option(
     "--reference",
     type=click.Path(path_type=Path),

@@ -36,6 +36,19 @@ class SplitResult:
     model: Any = None
 
 
+def _model_for(task: SplitTask) -> Any:
+    """The previous iteration's model warm-started, or a fresh clone seeded by the task."""
+    if task.warm is not None:
+        model = task.warm
+        model.set_params(warm_start=True)
+        return model
+    model = clone(task.checker)
+    params = model.get_params()
+    if "random_state" in params and params["random_state"] is None:
+        model.set_params(random_state=task.seed)
+    return model
+
+
 def fit_predict_split(shared: tuple[Any, np.ndarray, int, bool], task: SplitTask) -> SplitResult:
     """Train a fresh (or warm-started) checker on ``task.train``, predict ``task.test``.
 
@@ -58,14 +71,7 @@ def fit_predict_split(shared: tuple[Any, np.ndarray, int, bool], task: SplitTask
     if len(present) == 1:
         probs[:, present[0]] = 1.0
         return SplitResult(task.branch, task.fold, task.test, probs)
-    if task.warm is not None:
-        model = task.warm
-        model.set_params(warm_start=True)
-    else:
-        model = clone(task.checker)
-        params = model.get_params()
-        if "random_state" in params and params["random_state"] is None:
-            model.set_params(random_state=task.seed)
+    model = _model_for(task)
     model.fit(X[task.train], y_train)
     columns = np.asarray(model.classes_, dtype=np.int64)
     probs[:, columns] = model.predict_proba(X[task.test])
@@ -80,14 +86,7 @@ def fit_predict_branch(shared: tuple[Any, np.ndarray, int, bool], task: SplitTas
     """
     X, codes, n_classes, keep_model = shared
     assert task.folds is not None
-    if task.warm is not None:
-        model = task.warm
-        model.set_params(warm_start=True)
-    else:
-        model = clone(task.checker)
-        params = model.get_params()
-        if "random_state" in params and params["random_state"] is None:
-            model.set_params(random_state=task.seed)
+    model = _model_for(task)
     probs = model.fit_predict_folds(X, codes, task.folds, n_classes)
     return SplitResult(
         task.branch, -1, task.test, probs[task.test], model if keep_model else None
