@@ -54,7 +54,8 @@ def cli() -> None:
 
 
 def _default_output(path: Path, fmt: str) -> Path:
-    ext = {"csv": ".csv", "tsv": ".tsv", "jsonl": ".jsonl", "parquet": ".parquet"}[fmt]
+    ext = {"csv": ".csv", "tsv": ".tsv", "jsonl": ".jsonl", "parquet": ".parquet",
+           "rasa": path.suffix or ".yml"}[fmt]
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     return path.with_name(f"{stem}.cleaned{ext}")
 
@@ -80,7 +81,7 @@ def _input_options(command: Any) -> Any:
         click.option(
             "--format",
             "fmt",
-            type=click.Choice(["csv", "tsv", "jsonl", "parquet"]),
+            type=click.Choice(["csv", "tsv", "jsonl", "parquet", "rasa"]),
             help="Input format (default: from the file extension).",
         ),
         click.option(
@@ -257,6 +258,7 @@ def _clean(
 
     logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="pico: %(message)s")
     fmt = detect_format(data, fmt)
+    text_column, label_column = _columns_for(fmt, text_column, label_column)
     frame, inputs, raw_labels, label_missing = _load(
         data, fmt, encoding, text_column, label_column, feature_columns
     )
@@ -358,6 +360,13 @@ def _clean(
     if not quiet:
         click.echo(format_summary(summary, output=str(out_path)), err=True)
         click.echo(f"  run directory: {run}{os.sep}", err=True)
+
+
+def _columns_for(fmt: str, text_column: str | None, label_column: str) -> tuple[str | None, str]:
+    """A Rasa NLU file reads as columns text, intent, example, line: use them by default."""
+    if fmt == "rasa":
+        return text_column or "text", "intent" if label_column == "label" else label_column
+    return text_column, label_column
 
 
 def _load(
@@ -477,8 +486,10 @@ def _check(
     from .report import format_check
     from .trigger import check
 
+    fmt = detect_format(data, fmt)
+    text_column, label_column = _columns_for(fmt, text_column, label_column)
     _, inputs, raw_labels, missing = _load(
-        data, detect_format(data, fmt), encoding, text_column, label_column, feature_columns
+        data, fmt, encoding, text_column, label_column, feature_columns
     )
     labels = raw_labels.copy()
     labels[missing] = None

@@ -1,8 +1,9 @@
-"""Data input and output: read and write tables, pick the text/feature and label columns."""
+"""Data input and output: read and write tables (and Rasa NLU files), pick the columns."""
 
 from __future__ import annotations
 
 from pico.data.io import (
+    ALL_FORMATS,
     FORMATS,
     PathLike,
     detect_format,
@@ -15,6 +16,7 @@ from pico.data.io import (
 )
 
 __all__ = [
+    "ALL_FORMATS",
     "FORMATS",
     "PathLike",
     "detect_format",

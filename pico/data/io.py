@@ -37,6 +37,7 @@ import pandas as pd
 from pico.exceptions import InvalidInputError
 
 __all__ = [
+    "ALL_FORMATS",
     "FORMATS",
     "PathLike",
     "detect_format",
@@ -54,6 +55,10 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: The table formats pico reads and writes.
 FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet")
 
+#: Every format pico reads and writes: the table formats and Rasa NLU YAML (a document
+#: whose layout is kept; see :mod:`pico.data.rasa`).
+ALL_FORMATS: tuple[str, ...] = (*FORMATS, "rasa")
+
 # File extension (lower case) -> format.
 _EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
@@ -63,6 +68,8 @@ _EXTENSIONS: dict[str, str] = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".yml": "rasa",
+    ".yaml": "rasa",
 }
 
 _DELIMITERS: dict[str, str] = {"csv": ",", "tsv": "\t"}
@@ -92,20 +99,21 @@ def detect_format(path: PathLike, format: str | None = None) -> str:
     ----------
     path : str or os.PathLike
         The file name; only its extension is looked at (case-insensitive): ``.csv``;
-        ``.tsv`` or ``.tab``; ``.jsonl`` or ``.ndjson``; ``.parquet`` or ``.pq``.
+        ``.tsv`` or ``.tab``; ``.jsonl`` or ``.ndjson``; ``.parquet`` or ``.pq``; ``.yml``
+        or ``.yaml`` (Rasa NLU).
     format : str, optional
-        An explicit format, one of :data:`FORMATS` (case-insensitive). It wins over the
+        An explicit format, one of :data:`ALL_FORMATS` (case-insensitive). It wins over the
         extension.
 
     Returns
     -------
     str
-        One of :data:`FORMATS`.
+        One of :data:`ALL_FORMATS`.
 
     Raises
     ------
     InvalidInputError
-        If `format` is not one of :data:`FORMATS`, or if it is None and the extension
+        If `format` is not one of :data:`ALL_FORMATS`, or if it is None and the extension
         is not one of the known ones.
 
     Examples
@@ -117,9 +125,10 @@ def detect_format(path: PathLike, format: str | None = None) -> str:
     """
     if format is not None:
         normalized = str(format).strip().lower()
-        if normalized not in FORMATS:
+        if normalized not in ALL_FORMATS:
             raise InvalidInputError(
-                f"unknown format {format!r}; pass --format with one of {', '.join(FORMATS)}."
+                f"unknown format {format!r}; pass --format with one of "
+                f"{', '.join(ALL_FORMATS)}."
             )
         return normalized
     suffix = Path(os.fspath(path)).suffix.lower()
@@ -130,7 +139,7 @@ def detect_format(path: PathLike, format: str | None = None) -> str:
         shown = repr(suffix) if suffix else "no extension"
         raise InvalidInputError(
             f"cannot tell the format of {os.fspath(path)} from its extension ({shown}); "
-            f"known extensions: {known}. Pass --format with one of {', '.join(FORMATS)}."
+            f"known extensions: {known}. Pass --format with one of {', '.join(ALL_FORMATS)}."
         ) from None
 
 
@@ -207,7 +216,13 @@ def read_table(
         frame = _read_parquet(source)
     else:
         text = _decode(source, encoding)
-        if fmt == "jsonl":
+        if fmt == "rasa":
+            from .rasa import parse_rasa
+
+            doc = parse_rasa(source, text)
+            frame = doc.frame()
+            frame.attrs["rasa_document"] = doc
+        elif fmt == "jsonl":
             frame = _read_jsonl(source, text)
         else:
             frame = _read_delimited(source, text, _DELIMITERS[fmt])
@@ -610,6 +625,9 @@ def write_table(frame: pd.DataFrame, path: PathLike, *, format: str | None = Non
     """
     fmt = detect_format(path, format)
     _check_unique(Path(os.fspath(path)), list(frame.columns))
+    if fmt == "rasa":
+        _write_rasa(frame, path)
+        return
     if fmt == "parquet":
         table = _to_arrow(frame, Path(os.fspath(path)))
         import pyarrow.parquet as pq
@@ -659,6 +677,21 @@ class _RowEndWriter(io.TextIOBase):
         if text.endswith("\r\n"):
             text = text[:-2] + "\n"
         return self._stream.write(text)
+
+
+def _write_rasa(frame: pd.DataFrame, path: PathLike) -> None:
+    """The Rasa file the frame was read from, each example under its ``pico_label``."""
+    from .rasa import render_rasa
+
+    doc = frame.attrs.get("rasa_document")
+    if doc is None:
+        raise InvalidInputError(
+            f"{path}: a Rasa NLU file can only be written from a Rasa NLU input (its "
+            "layout is kept); choose a .csv, .tsv, .jsonl or .parquet output"
+        )
+    column = "pico_label" if "pico_label" in frame.columns else "intent"
+    with _atomic_open(path) as handle:
+        handle.write(render_rasa(doc, frame[column].tolist()).encode("utf-8"))
 
 
 def _to_arrow(frame: pd.DataFrame, target: Path) -> Any:
