@@ -255,6 +255,7 @@ def _clean(
     from .data.io import detect_format, same_file, write_json, write_table
     from .exceptions import InvalidInputError
     from .report import format_summary
+    from .review import review_table
 
     logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="pico: %(message)s")
     fmt = detect_format(data, fmt)
@@ -354,12 +355,116 @@ def _clean(
     history_table["final"] = result.labels
     history_table["status"] = result.status
     history_table["suggested"] = result.suggested
+    texts = frame[text_column].tolist() if text_column else None
+    review = review_table(
+        texts, frame[label_column].to_numpy(dtype=object), pico_label, result.confidence,
+        result.status, result.suggested,
+    )
+    summary["review_rows"] = len(review)
     write_table(out, out_path, format=out_fmt)
     write_json(summary, run / "summary.json")
     write_table(history_table, run / "history.csv", format="csv")
+    write_table(review, run / "review.csv", format="csv")
     if not quiet:
         click.echo(format_summary(summary, output=str(out_path)), err=True)
-        click.echo(f"  run directory: {run}{os.sep}", err=True)
+        click.echo(f"  run directory: {run}{os.sep} ({len(review)} rows to review in "
+                   "review.csv; merge decisions with `pico apply`)", err=True)
+
+
+@cli.command("apply")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("review", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write the updated dataset (default: the run's cleaned output, replaced "
+    "atomically).",
+)
+def apply_command(run_dir: Path, review: Path, output: Path | None) -> None:
+    """Merge a person's decisions from REVIEW (a filled review.csv) into a run's output.
+
+    In the decision column: accept (take the suggested label), reject (keep the given
+    label), another label, or nothing. Decided rows get status reviewed; the given
+    labels stay in the input's label column and in history.csv; the decisions are
+    appended to decisions.csv in RUN_DIR.
+
+    Example:
+
+    \b
+        pico apply pico-runs/intents-20261121-101500 reviewed.csv
+    """
+    try:
+        _apply(run_dir, review, output)
+    except PicoError as e:
+        raise PicoClickError(str(e)) from e
+
+
+def _apply(run_dir: Path, review_path: Path, output: Path | None) -> None:
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from .data.io import read_table, same_file, write_table
+    from .exceptions import InvalidInputError
+    from .review import apply_decisions
+
+    summary_path = run_dir / "summary.json"
+    if not summary_path.exists():
+        raise InvalidInputError(
+            f"{run_dir} is not a pico run directory (no summary.json); pass the folder "
+            "pico clean wrote (its --run-dir)"
+        )
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    options = summary["options"]
+    fmt, label_column = options["format"], options["label_column"]
+    source, cleaned = Path(summary["input"]), Path(summary["output"])
+    history = read_table(run_dir / "history.csv", format="csv")
+    decisions = read_table(review_path, format=_review_format(review_path))
+    given = history["given"].to_numpy(dtype=object)
+    labels, decided, log = apply_decisions(given, history["final"].to_numpy(dtype=object),
+                                           decisions)
+    target = output or cleaned
+    if target.exists() and same_file(target, source):
+        raise InvalidInputError(f"{target} is the input file; pico never overwrites its input")
+    status = np.where(decided, "reviewed", history["status"].to_numpy(dtype=object))
+    if fmt == "rasa":  # the layout comes from the input file
+        frame = read_table(source, format="rasa")
+    else:
+        frame = read_table(cleaned, format=fmt)
+        if len(frame) != len(history):
+            raise InvalidInputError(f"{cleaned} has {len(frame)} rows; the run had {len(history)}")
+    frame["pico_label"] = labels
+    if "pico_status" in frame.columns or fmt != "rasa":
+        frame["pico_status"] = status
+    write_table(frame, target, format=fmt)
+    history["final"] = labels
+    history["status"] = status
+    history["reviewed"] = np.where(decided, "yes", "")
+    write_table(history, run_dir / "history.csv", format="csv")
+    log_path = run_dir / "decisions.csv"
+    if len(log):
+        old = read_table(log_path, format="csv") if log_path.exists() else None
+        all_log = log.astype(str) if old is None else pd.concat([old, log.astype(str)])
+        write_table(all_log, log_path, format="csv")
+    click.echo(
+        f"pico apply: {int(decided.sum())} decisions merged ("
+        f"{int((log['after'].astype(str) != log['before'].astype(str)).sum()) if len(log) else 0}"
+        f" labels changed); wrote {target}",
+        err=True,
+    )
+
+
+def _review_format(path: Path) -> str:
+    """The format of a review file: CSV unless its extension says otherwise."""
+    from .data.io import detect_format
+    from .exceptions import InvalidInputError
+
+    try:
+        return detect_format(path)
+    except InvalidInputError:
+        return "csv"
 
 
 def _columns_for(fmt: str, text_column: str | None, label_column: str) -> tuple[str | None, str]:
