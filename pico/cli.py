@@ -354,6 +354,7 @@ def _clean(
         history_table["given" if t == 0 else f"iteration_{t}"] = result.history[:, t]
     history_table["final"] = result.labels
     history_table["status"] = result.status
+    history_table["confidence"] = np.round(result.confidence, 4)
     history_table["suggested"] = result.suggested
     texts = frame[text_column].tolist() if text_column else None
     review = review_table(
@@ -369,6 +370,31 @@ def _clean(
         click.echo(format_summary(summary, output=str(out_path)), err=True)
         click.echo(f"  run directory: {run}{os.sep} ({len(review)} rows to review in "
                    "review.csv; merge decisions with `pico apply`)", err=True)
+
+
+@cli.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="HTML file to write (default: RUN_DIR/report.html).")
+def report_command(run_dir: Path, output: Path | None) -> None:
+    """Write a self-contained HTML report of the run in RUN_DIR.
+
+    The noise matrix as a heat map, the changes per intent, the iteration curve, the
+    confidence histogram and the changed utterances grouped by (from -> to). It needs
+    no network to view.
+
+    Example:
+
+    \b
+        pico report pico-runs/intents-20261121-101500
+    """
+    from .html_report import write_report
+
+    try:
+        path = write_report(run_dir, output)
+    except PicoError as e:
+        raise PicoClickError(str(e)) from e
+    click.echo(f"pico report: wrote {path}", err=True)
 
 
 @cli.command("apply")

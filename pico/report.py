@@ -9,7 +9,7 @@ import numpy as np
 
 from .corrector import STATUSES
 
-__all__ = ["build_summary", "format_check", "format_summary"]
+__all__ = ["build_summary", "format_check", "format_summary", "noise_entries"]
 
 
 def build_summary(
@@ -113,9 +113,32 @@ def build_summary(
         "per_class": per_class,
         "emptied_classes": emptied,
         "guarded_classes": {k: int(v) for k, v in corrector.guarded_classes_.items()},
+        "noise_matrix": noise_entries(corrector.classes_, corrector.noise_),
         "duplicates": duplicates,
         "options": options,
         "timings": timings,
+    }
+
+
+def noise_entries(classes: Any, noise: np.ndarray, floor: float = 0.005) -> dict[str, Any]:
+    """The fitted noise matrix, sparse: its diagonal and the off-diagonal entries >= floor.
+
+    ``T[c, l]`` is the probability that an example of true class c was given label l.
+
+    Examples
+    --------
+    >>> noise_entries(np.array(["a", "b"]), np.array([[0.9, 0.1], [0.001, 0.999]]))
+    {'classes': ['a', 'b'], 'diagonal': [0.9, 0.999], 'off': [['a', 'b', 0.1]]}
+    """
+    names = [str(c) for c in np.asarray(classes).tolist()]
+    off = noise.copy()
+    np.fill_diagonal(off, 0.0)
+    rows, cols = np.nonzero(off >= floor)
+    return {
+        "classes": names,
+        "diagonal": [round(float(v), 4) for v in np.diag(noise)],
+        "off": [[names[i], names[j], round(float(off[i, j]), 4)]
+                for i, j in zip(rows.tolist(), cols.tolist())],
     }
 
 
