@@ -194,7 +194,8 @@ def clean(
     trigger_threshold : float, default=0.03
         Estimated noise rate above which the trigger lets the clean run.
     progress : callable, optional
-        ``progress(event, info)`` on each finished checker and iteration.
+        ``progress(event, info)`` when an iteration starts and on each finished checker
+        and iteration (see :class:`~pico.corrector.IterativeCorrector`).
 
     Returns
     -------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -257,7 +258,7 @@ def _clean(
     from .report import format_summary
     from .review import review_table
 
-    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, format="pico: %(message)s")
+    logging.basicConfig(level=logging.ERROR if quiet else logging.INFO, format="pico: %(message)s")
     fmt = detect_format(data, fmt)
     text_column, label_column = _columns_for(fmt, text_column, label_column)
     frame, inputs, raw_labels, label_missing = _load(
@@ -276,15 +277,7 @@ def _clean(
     if n_labeled == 0:
         raise InvalidInputError(f"column {label_column!r} has no labels: every value is empty")
 
-    def progress(event: str, info: dict[str, Any]) -> None:
-        if quiet:
-            return
-        if event == "iteration":
-            click.echo(
-                f"  iteration {info['iteration']}: {info['changed']} labels changed "
-                f"({info['seconds']:.1f} s)",
-                err=True,
-            )
+    progress = None if quiet else Progress(tty=sys.stderr.isatty())
 
     run = run_dir or _default_run_dir(data)
     try:
@@ -491,6 +484,42 @@ def _review_format(path: Path) -> str:
         return detect_format(path)
     except InvalidInputError:
         return "csv"
+
+
+class Progress:
+    """Progress of a clean on stderr: each checker with an ETA.
+
+    On a terminal one line is rewritten in place; otherwise (a log file, a pipe) a line
+    goes through the ``pico.progress`` logger at every quarter of an iteration's fits.
+    Each finished iteration is logged by ``pico.corrector``; ``--quiet`` shows errors
+    only.
+    """
+
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+        self.log = logging.getLogger("pico.progress")
+        self.started: dict[int, float] = {}
+        self.quarter: dict[int, int] = {}
+
+    def __call__(self, event: str, info: dict[str, Any]) -> None:
+        import time
+
+        if event == "start":
+            self.started[info["iteration"]] = time.perf_counter()
+        elif event == "checker":
+            t, done, total = info["iteration"], info["done"], info["total"]
+            now = time.perf_counter()
+            elapsed = now - self.started.setdefault(t, now)
+            eta = elapsed / max(done, 1) * (total - done)
+            line = (f"iteration {t}: checker {done}/{total}, {elapsed:.0f} s, "
+                    f"about {eta:.0f} s left")
+            if self.tty:
+                click.echo(f"\r  {line}   ", nl=False, err=True)
+            elif 4 * done // max(total, 1) > self.quarter.get(t, 0):
+                self.quarter[t] = 4 * done // max(total, 1)
+                self.log.info(line)
+        elif event == "iteration" and self.tty:  # pico.corrector logs the iteration
+            click.echo("\r" + " " * 70 + "\r", nl=False, err=True)
 
 
 def _columns_for(fmt: str, text_column: str | None, label_column: str) -> tuple[str | None, str]:

@@ -143,7 +143,9 @@ class IterativeCorrector:
     random_state : int or None, default=None
         Seeds every split; the same seed gives the same result.
     progress : callable, optional
-        ``progress(event: str, info: dict)`` called on each finished checker and iteration.
+        ``progress(event: str, info: dict)`` called when an iteration starts
+        (``"start"``), on each finished checker (``"checker"``: iteration, done,
+        total) and iteration (``"iteration"``: its record in ``iterations_``).
 
     Attributes
     ----------
@@ -297,6 +299,9 @@ class IterativeCorrector:
         for t in range(1, self.n_iterations + 1):
             start = time.perf_counter()
 
+            if self.progress is not None:
+                self.progress("start", {"iteration": t})
+
             def tick(done: int, total: int, t: int = t) -> None:
                 if self.progress is not None:
                     self.progress("checker", {"iteration": t, "done": done, "total": total})
@@ -348,10 +353,11 @@ class IterativeCorrector:
             }
             self.iterations_.append(info)
             _log.info(
-                "iteration %d: %d labels changed, %d differ from the given labels",
+                "iteration %d: %d labels changed, %d differ from the given labels (%.1f s)",
                 t,
                 changed,
                 info["differ_from_given"],
+                info["seconds"],
             )
             if self.progress is not None:
                 self.progress("iteration", info)

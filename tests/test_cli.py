@@ -240,3 +240,24 @@ def test_clean_with_the_history_model(csv_file: Path, tmp_path: Path) -> None:
     # every iteration recorded the weights the history model gave the iterations so far
     weights = [len(it["weights"]) for it in summary["iterations"]]
     assert weights == list(range(1, len(weights) + 1))
+
+
+def test_progress_reports_each_quarter_with_an_eta(caplog: pytest.LogCaptureFixture,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from pico.cli import Progress
+
+    with caplog.at_level("INFO", logger="pico.progress"):
+        progress = Progress(tty=False)
+        progress("start", {"iteration": 1})
+        for done in range(1, 21):
+            progress("checker", {"iteration": 1, "done": done, "total": 20})
+    lines = [r.getMessage() for r in caplog.records if r.name == "pico.progress"]
+    assert [line.split(",")[0] for line in lines] == [
+        f"iteration 1: checker {d}/20" for d in (5, 10, 15, 20)]
+    assert all("s left" in line for line in lines)
+    live = Progress(tty=True)
+    live("start", {"iteration": 2})
+    live("checker", {"iteration": 2, "done": 1, "total": 3})
+    live("iteration", {"iteration": 2, "changed": 0, "seconds": 0.0})
+    err = capsys.readouterr().err
+    assert err.startswith("\r  iteration 2: checker 1/3") and err.endswith("\r")  # in place
