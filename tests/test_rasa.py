@@ -145,3 +145,13 @@ def test_korean_intents_end_to_end(tmp_path: Path) -> None:
     intents = {i["intent"]: i["examples"].splitlines() for i in cleaned["nlu"]}
     assert f"- {planted}" in intents["날씨"]
     assert "- 음악 틀어줘" in intents["음악"]
+
+
+def test_demo_nlu_file_matches_the_demo_csv() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    frame = read_table(repo / "datasets" / "demo" / "nlu.yml")
+    csv = read_table(repo / "datasets" / "demo" / "intents.csv")
+    assert frame["intent"].tolist() != []
+    pairs = sorted(zip(frame["text"], frame["intent"]))
+    expected = sorted((" ".join(t.split()), lab) for t, lab in zip(csv["text"], csv["label"]))
+    assert pairs == expected
