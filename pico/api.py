@@ -130,6 +130,8 @@ def clean(
     merge_duplicates: bool = True,
     trigger: bool = False,
     trigger_threshold: float = 0.03,
+    checkpoint_dir: str | None = None,
+    resume: bool = False,
     progress: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> CleanResult:
     """Find and correct wrong labels.
@@ -193,6 +195,11 @@ def clean(
         are kept with the check's confidence. ``summary["trigger"]`` holds the check.
     trigger_threshold : float, default=0.03
         Estimated noise rate above which the trigger lets the clean run.
+    checkpoint_dir : str, optional
+        Folder where the state after each finished iteration is saved.
+    resume : bool, default=False
+        Continue from the checkpoint in ``checkpoint_dir``; the result equals an
+        uninterrupted run's (same data and options, or an error).
     progress : callable, optional
         ``progress(event, info)`` when an iteration starts and on each finished checker
         and iteration (see :class:`~pico.corrector.IterativeCorrector`).
@@ -227,6 +234,7 @@ def clean(
             "store": store, "spark_master": spark_master, "store_dir": store_dir,
             "random_state": random_state,
             "merge_duplicates": merge_duplicates, "progress": progress,
+            "checkpoint_dir": checkpoint_dir, "resume": resume,
         }
         return _clean_with_trigger(data, labels_arr, trigger_threshold, options, t0)
     n_data = data.shape[0] if hasattr(data, "shape") else len(data)
@@ -272,7 +280,8 @@ def clean(
     )
     store_factory, cleanup = _store_factory(store, spark_master, store_dir, top_k, history)
     corr = IterativeCorrector(
-        checker, progress=progress, executor=executor, store_factory=store_factory, **params
+        checker, progress=progress, executor=executor, store_factory=store_factory,
+        checkpoint_dir=checkpoint_dir, resume=resume, **params,
     )
     sub_groups = groups[keep] if groups is not None else None
     try:

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .exceptions import PicoError
+from .exceptions import InvalidInputError, PicoError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -94,7 +94,7 @@ def _input_options(command: Any) -> Any:
 
 
 @cli.command("clean")
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path), required=False)
 @_input_options
 @click.option(
     "-o",
@@ -201,13 +201,22 @@ def _input_options(command: Any) -> Any:
     "--spark-master).",
 )
 @click.option("--spark-master", help="Spark master URL (with --store spark).")
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    help="Continue the run in this run directory after its last finished iteration "
+    "(same input and options; DATA and the options may be left out).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
-def clean_command(**options: Any) -> None:
+@click.pass_context
+def clean_command(ctx: click.Context, /, **options: Any) -> None:
     """Correct the labels of DATA and write every row back with pico's columns.
 
     The output holds every input row and column unchanged and in order, plus
     pico_label (the corrected label), pico_confidence (its posterior, 0..1) and
     pico_status (kept, relabeled, review or skipped). The input is never modified.
+    Each finished iteration is checkpointed in the run directory: a killed run
+    continues with `pico clean --resume RUN_DIR`.
 
     Example:
 
@@ -216,9 +225,69 @@ def clean_command(**options: Any) -> None:
             --output intents.cleaned.csv
     """
     try:
-        _clean(**options)
+        resume = options.pop("resume")
+        if resume is not None:
+            given = {
+                name for name in options
+                if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+            }
+            options = _resumed_options(resume, options, given)
+        elif options["data"] is None:
+            raise InvalidInputError("pass the DATA file to clean (or --resume RUN_DIR)")
+        _clean(**options, resume=resume is not None)
     except PicoError as e:
         raise PicoClickError(str(e)) from e
+
+
+#: Options that change how a run executes, not its result: they may differ on --resume.
+_EXECUTION_OPTIONS = frozenset(
+    {"jobs", "engine", "ray_address", "cpus_per_checker", "gpus_per_checker", "quiet",
+     "spark_master"}
+)
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _resumed_options(run: Path, options: dict[str, Any], given: set[str]) -> dict[str, Any]:
+    """The saved options of RUN, checked against those given again on the command line."""
+    import json
+
+    record = run / "run.json"
+    if not record.exists():
+        raise InvalidInputError(
+            f"{run} holds no run to resume (no run.json); pass the --run-dir of a pico clean"
+        )
+    saved = json.loads(record.read_text(encoding="utf-8"))
+    out = dict(saved["options"])
+    out["data"] = Path(out["data"])
+    for path_option in ("output", "run_dir"):
+        if out.get(path_option) is not None:
+            out[path_option] = Path(out[path_option])
+    for name in sorted(given):
+        new, old = options[name], out.get(name)
+        if name in _EXECUTION_OPTIONS:
+            out[name] = new
+        elif str(new) != str(old):
+            shown = "DATA" if name == "data" else "--" + name.replace("_", "-")
+            raise InvalidInputError(
+                f"cannot resume {run} with changed options: {shown} was {old}, now {new}. "
+                "Resume with the run's options, or start a new run"
+            )
+    if not out["data"].is_file() or _file_digest(out["data"]) != saved["input_sha256"]:
+        raise InvalidInputError(
+            f"the input {out['data']} changed (or is gone) since the run in {run} started; "
+            "resuming would mix two datasets. Start a new run"
+        )
+    out["run_dir"] = run
+    return out
 
 
 def _clean(
@@ -249,12 +318,14 @@ def _clean(
     store: str,
     spark_master: str | None,
     quiet: bool,
+    resume: bool = False,
 ) -> None:
+    record = {key: (str(v) if isinstance(v, Path) else v) for key, v in locals().items()
+              if key != "resume"}
     import numpy as np
 
     from .api import clean
     from .data.io import detect_format, same_file, write_json, write_table
-    from .exceptions import InvalidInputError
     from .report import format_summary
     from .review import review_table
 
@@ -284,6 +355,13 @@ def _clean(
         run.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InvalidInputError(f"cannot create the run directory {run}: {e.strerror}") from e
+    if not resume:  # what --resume needs: the input's fingerprint and every option
+        record["run_dir"] = str(run)
+        record["output"] = str(out_path)
+        write_json(
+            {"input_sha256": _file_digest(data), "pico": __version__, "options": record},
+            run / "run.json",
+        )
     featurizer = None
     if features == "embeddings":
         if text_column is None:
@@ -313,6 +391,8 @@ def _clean(
         random_state=seed,
         trigger=trigger,
         trigger_threshold=trigger_threshold,
+        checkpoint_dir=str(run / "checkpoints"),
+        resume=resume,
         progress=progress,
     )
     if not quiet and "trigger" in result.summary:
@@ -426,7 +506,6 @@ def _apply(run_dir: Path, review_path: Path, output: Path | None) -> None:
     import pandas as pd
 
     from .data.io import read_table, same_file, write_table
-    from .exceptions import InvalidInputError
     from .review import apply_decisions
 
     summary_path = run_dir / "summary.json"
@@ -437,7 +516,7 @@ def _apply(run_dir: Path, review_path: Path, output: Path | None) -> None:
         )
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     options = summary["options"]
-    fmt, label_column = options["format"], options["label_column"]
+    fmt = options["format"]
     source, cleaned = Path(summary["input"]), Path(summary["output"])
     history = read_table(run_dir / "history.csv", format="csv")
     decisions = read_table(review_path, format=_review_format(review_path))
@@ -478,7 +557,6 @@ def _apply(run_dir: Path, review_path: Path, output: Path | None) -> None:
 def _review_format(path: Path) -> str:
     """The format of a review file: CSV unless its extension says otherwise."""
     from .data.io import detect_format
-    from .exceptions import InvalidInputError
 
     try:
         return detect_format(path)
@@ -539,7 +617,6 @@ def _load(
 ) -> tuple[Any, Any, Any, Any]:
     """Read DATA and pick its inputs and labels: (frame, inputs, labels, label_missing)."""
     from .data.io import read_table, select_columns
-    from .exceptions import InvalidInputError
 
     if text_column is None and feature_columns is None:
         raise InvalidInputError(
@@ -642,7 +719,6 @@ def _check(
     import json
 
     from .data.io import detect_format, read_table, select_columns
-    from .exceptions import InvalidInputError
     from .report import format_check
     from .trigger import check
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import pickle
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -146,6 +150,14 @@ class IterativeCorrector:
         ``progress(event: str, info: dict)`` called when an iteration starts
         (``"start"``), on each finished checker (``"checker"``: iteration, done,
         total) and iteration (``"iteration"``: its record in ``iterations_``).
+    checkpoint_dir : str or Path, optional
+        Folder where the state after each finished iteration is saved (atomically:
+        labels, history, stored predictions, warm-start models, the fitted model), with
+        a fingerprint of the data and options.
+    resume : bool, default=False
+        Continue from the checkpoint in ``checkpoint_dir`` (after its last finished
+        iteration; from the start when there is none). The result equals an
+        uninterrupted run's. A checkpoint made with other data or options is refused.
 
     Attributes
     ----------
@@ -212,7 +224,11 @@ class IterativeCorrector:
         store_factory: Callable[[int, int], PredictionStore] | None = None,
         random_state: int | None = None,
         progress: Callable[[str, dict[str, Any]], None] | None = None,
+        checkpoint_dir: str | Path | None = None,
+        resume: bool = False,
     ) -> None:
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
         self.checker = checker
         self.n_branches = n_branches
         self.n_folds = n_folds
@@ -296,7 +312,22 @@ class IterativeCorrector:
         self.iterations_: list[dict[str, Any]] = []
         model = LabelHistoryModel(random_state=self.random_state)
         self.expected_changes_ = np.zeros(n)
-        for t in range(1, self.n_iterations + 1):
+        fingerprint = self._fingerprint(X, given, classes, groups)
+        first_t, finished = 1, False
+        saved = self._load_checkpoint(fingerprint) if self.resume else None
+        if saved is not None:
+            current, history, store, model = (
+                saved["current"], saved["history"], saved["store"], saved["model"]
+            )
+            self.iterations_ = saved["iterations"]
+            self.expected_changes_ = saved["expected_changes"]
+            splitter._models, splitter.n_fits_ = saved["models"], saved["n_fits"]
+            best, best_p, held = saved["best"], saved["best_p"], saved["held"]
+            first_t, finished = saved["iteration"] + 1, saved["finished"]
+            _log.info("resuming after iteration %d", saved["iteration"])
+        for t in range(first_t, self.n_iterations + 1):
+            if finished:
+                break
             start = time.perf_counter()
 
             if self.progress is not None:
@@ -361,7 +392,16 @@ class IterativeCorrector:
             )
             if self.progress is not None:
                 self.progress("iteration", info)
-            if changed < self.tol * n:
+            finished = changed < self.tol * n
+            if self.checkpoint_dir is not None:
+                self._save_checkpoint({
+                    "fingerprint": fingerprint, "iteration": t, "finished": finished,
+                    "current": current, "history": history, "store": store, "model": model,
+                    "iterations": self.iterations_, "expected_changes": self.expected_changes_,
+                    "models": splitter._models, "n_fits": splitter.n_fits_,
+                    "best": best, "best_p": best_p, "held": held,
+                })
+            if finished:
                 break
         self.classes_ = classes
         self.held_back_ = held
@@ -374,6 +414,56 @@ class IterativeCorrector:
         self.n_fits_ = splitter.n_fits_
         self._finish(given, current, model, best, best_p)
         return self
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def _fingerprint(
+        self, X: Any, given: np.ndarray, classes: np.ndarray, groups: np.ndarray | None
+    ) -> str:
+        """What a checkpoint must match: the labels, the features' shape and the options."""
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(given).tobytes())
+        h.update(repr([str(c) for c in classes.tolist()]).encode())
+        h.update(repr(tuple(X.shape)).encode())
+        if groups is not None:
+            h.update(np.ascontiguousarray(groups).tobytes())
+        options = {key: value for key, value in vars(self).items()
+                   if not key.endswith("_") and key not in ("executor", "progress", "store_factory", "checkpoint_dir",
+                                  "resume", "n_jobs")}
+        options["checker"] = repr(self.checker)
+        h.update(repr(sorted(options.items())).encode())
+        return h.hexdigest()
+
+    def _checkpoint_path(self) -> Path:
+        assert self.checkpoint_dir is not None
+        return Path(self.checkpoint_dir) / "checkpoint.pkl"
+
+    def _save_checkpoint(self, state: dict[str, Any]) -> None:
+        """Write the state after an iteration, atomically (a crash keeps the previous one)."""
+        path = self._checkpoint_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def _load_checkpoint(self, fingerprint: str) -> dict[str, Any] | None:
+        if self.checkpoint_dir is None:
+            raise InvalidInputError("resume=True needs checkpoint_dir (the run's checkpoints)")
+        path = self._checkpoint_path()
+        if not path.exists():
+            _log.info("no checkpoint in %s: starting from the first iteration", path.parent)
+            return None
+        with open(path, "rb") as f:
+            state: dict[str, Any] = pickle.load(f)  # noqa: S301 - pico's own file
+        if state.get("fingerprint") != fingerprint:
+            raise InvalidInputError(
+                f"the checkpoint in {path.parent} was made with other data or options; "
+                "resume with the same input and options, or start a new run"
+            )
+        return state
 
     @property
     def posterior_(self) -> np.ndarray:

@@ -1,0 +1,85 @@
+"""Crash safety: a pico clean killed with SIGKILL mid-iteration resumes to the same result."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pico.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+OPTIONS = ["--text-column", "text", "--iterations", "3", "--branches", "2", "--folds", "3",
+           "--seed", "0", "-q"]
+
+
+def _data(tmp_path: Path) -> Path:
+    demo = pd.read_csv(REPO / "datasets" / "demo" / "intents.csv", dtype=str,
+                       keep_default_na=False)
+    path = tmp_path / "data.csv"
+    demo.head(1500).to_csv(path, index=False)
+    return path
+
+
+def _clean(data: Path, out: Path, run: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pico", "clean", str(data), "-o", str(out), "--run-dir",
+         str(run), *OPTIONS],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_sigkill_mid_iteration_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    whole = _clean(data, tmp_path / "whole.csv", tmp_path / "whole")
+    assert whole.wait(timeout=600) == 0
+
+    out, run = tmp_path / "out.csv", tmp_path / "run"
+    proc = _clean(data, out, run)
+    checkpoint = run / "checkpoints" / "checkpoint.pkl"
+    deadline = time.monotonic() + 600
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert checkpoint.exists() and proc.poll() is None, "the run ended before iteration 2"
+    time.sleep(0.3)  # well inside iteration 2
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    assert not out.exists()  # killed before writing anything
+    with open(checkpoint, "rb") as f:
+        assert pickle.load(f)["iteration"] == 1
+
+    res = CliRunner().invoke(cli, ["clean", "--resume", str(run), "-q"])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert (run / "history.csv").read_bytes() == (tmp_path / "whole" / "history.csv").read_bytes()
+    resumed = json.loads((run / "summary.json").read_text())
+    uninterrupted = json.loads((tmp_path / "whole" / "summary.json").read_text())
+    assert resumed["checker_fits"] == uninterrupted["checker_fits"] == 3 * 2 * 3
+
+
+def test_resume_refuses_changed_options_or_input(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    run = tmp_path / "run"
+    res = CliRunner().invoke(cli, ["clean", str(data), "-o", str(tmp_path / "o.csv"),
+                                   "--run-dir", str(run), *OPTIONS])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli, ["clean", "--resume", str(run), "--iterations", "5"])
+    assert res.exit_code == 2 and "--iterations was 3, now 5" in res.output
+    res = CliRunner().invoke(cli, ["clean", "--resume", str(run), "--jobs", "2", "-q"])
+    assert res.exit_code == 0, res.output  # execution options may change
+    with open(data, "a", encoding="utf-8") as f:
+        f.write("one more row,transfer_money,banking,transfer_money\n")
+    res = CliRunner().invoke(cli, ["clean", "--resume", str(run)])
+    assert res.exit_code == 2 and "changed" in res.output
+    res = CliRunner().invoke(cli, ["clean", "--resume", str(tmp_path)])
+    assert res.exit_code == 2 and "no run.json" in res.output
