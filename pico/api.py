@@ -94,6 +94,24 @@ def text_groups(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
+def _check_finite(data: Any) -> None:
+    """Refuse NaN or infinite features with the rows that hold them."""
+    values = data.data if sp.issparse(data) else np.asarray(data)
+    if values.dtype.kind not in "fc":
+        return
+    bad = ~np.isfinite(values)
+    if bad.any():
+        if sp.issparse(data):
+            rows = np.unique(data.tocoo().row[~np.isfinite(data.tocoo().data)])
+        else:
+            rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
+        shown = ", ".join(str(r) for r in rows[:5].tolist()) + (" ..." if len(rows) > 5 else "")
+        raise InvalidInputError(
+            f"the features hold NaN or infinite values in {len(rows)} rows (rows {shown}); "
+            "fill or drop them before cleaning"
+        )
+
+
 def _is_texts(data: Any) -> bool:
     if sp.issparse(data):
         return False
@@ -250,6 +268,7 @@ def clean(
         X = featurizer.fit_transform(data_list)
         groups = text_groups(data_list) if merge_duplicates else None
     else:
+        _check_finite(data)
         X = featurizer.fit_transform(data)
         groups = None
     if hasattr(X, "tocsr"):

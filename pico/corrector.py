@@ -22,7 +22,7 @@ from .splits.engine import MultiSplit
 from .store.base import PredictionStore
 from .store.memory import MemoryStore
 
-__all__ = ["STATUSES", "IterativeCorrector", "limit_class_loss"]
+__all__ = ["STATUSES", "IterativeCorrector", "label_codes", "limit_class_loss"]
 
 _log = logging.getLogger(__name__)
 
@@ -46,6 +46,31 @@ def _check_fraction(name: str, value: Any, low: float = 0.0, high: float = 1.0) 
             f"The {name!r} parameter must be a number in [{low}, {high}]. Got {value!r} instead."
         )
     return float(value)
+
+
+def label_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct labels and each row's code.
+
+    Raises
+    ------
+    InvalidInputError
+        If the labels mix types that cannot be ordered (numbers and strings).
+
+    Examples
+    --------
+    >>> classes, codes = label_codes(np.array(["b", "a", "b"]))
+    >>> classes.tolist(), codes.tolist()
+    (['a', 'b'], [1, 0, 1])
+    """
+    try:
+        classes, codes = np.unique(labels, return_inverse=True)
+    except TypeError as e:
+        kinds = sorted({type(v).__name__ for v in np.asarray(labels, dtype=object).tolist()})
+        raise InvalidInputError(
+            f"the labels mix {', '.join(kinds)} values (such as 1 and '1'), which cannot be "
+            "told apart or ordered; convert them to one type (e.g. all strings)"
+        ) from e
+    return classes, codes.ravel().astype(np.int64)
 
 
 def limit_class_loss(
@@ -284,8 +309,7 @@ class IterativeCorrector:
             raise InvalidInputError(
                 f"X has {X.shape[0]} rows but labels has {len(labels)}; they must match"
             )
-        classes, given = np.unique(labels, return_inverse=True)
-        given = given.ravel().astype(np.int64)
+        classes, given = label_codes(labels)
         if len(classes) < 2:
             raise InvalidInputError(
                 f"need at least 2 classes to check labels; got {len(classes)} "

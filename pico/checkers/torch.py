@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._optional import require
+from .linear import _check_targets
 from ..exceptions import InvalidInputError
 
 __all__ = ["TorchChecker"]
@@ -217,7 +217,7 @@ class TorchChecker(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         torch = _torch()
         device = _device(torch, self.device)
         y = np.asarray(y)
-        check_classification_targets(y)
+        _check_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         return torch, device, _Features(torch, X, device), classes, codes
 

@@ -212,8 +212,9 @@ def _check_self(
     as_list: Any, *, n_folds: int, top_k: int, checker: Any, merge: bool, n_jobs: int,
     random_state: int | None,
 ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None]:
-    from ..api import _take, text_groups
+    from ..api import _check_finite, _take, text_groups
     from ..checkers.linear import SoftmaxRegression
+    from ..corrector import label_codes
     from ..executors.local import LocalExecutor
     from ..splits.engine import MultiSplit
     from ..store.memory import MemoryStore
@@ -224,6 +225,7 @@ def _check_self(
         sample = as_list(sample)
         groups = text_groups(sample) if merge else None
     else:
+        _check_finite(sample)
         groups = None
     X = featurizer.fit_transform(sample)
     if hasattr(X, "tocsr"):
@@ -233,10 +235,7 @@ def _check_self(
         raise InvalidInputError(
             "need at least 2 classes among the labeled rows to check them; check the label column"
         )
-    classes, codes = np.unique(
-        given.astype(str) if given.dtype == object else given, return_inverse=True
-    )
-    codes = codes.ravel().astype(np.int64)
+    classes, codes = label_codes(given)
     k = len(classes)
     splitter = MultiSplit(
         checker if checker is not None else SoftmaxRegression(),
