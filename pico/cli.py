@@ -237,6 +237,18 @@ def clean_command(ctx: click.Context, /, **options: Any) -> None:
         _clean(**options, resume=resume is not None)
     except PicoError as e:
         raise PicoClickError(str(e)) from e
+    except OSError as e:
+        raise PicoClickError(_os_error(e)) from e
+
+
+def _os_error(error: OSError) -> str:
+    """One line for a failed read or write (full disk, read-only folder, ...)."""
+    where = f" ({error.filename})" if error.filename else ""
+    return (
+        f"{error.strerror or error}{where}: nothing was half-written; files written "
+        "before are intact. Free space or choose a writable folder, then run again "
+        "(a clean continues with --resume RUN_DIR)"
+    )
 
 
 #: Options that change how a run executes, not its result: they may differ on --resume.
@@ -467,6 +479,8 @@ def report_command(run_dir: Path, output: Path | None) -> None:
         path = write_report(run_dir, output)
     except PicoError as e:
         raise PicoClickError(str(e)) from e
+    except OSError as e:
+        raise PicoClickError(_os_error(e)) from e
     click.echo(f"pico report: wrote {path}", err=True)
 
 
@@ -497,6 +511,8 @@ def apply_command(run_dir: Path, review: Path, output: Path | None) -> None:
         _apply(run_dir, review, output)
     except PicoError as e:
         raise PicoClickError(str(e)) from e
+    except OSError as e:
+        raise PicoClickError(_os_error(e)) from e
 
 
 def _apply(run_dir: Path, review_path: Path, output: Path | None) -> None:
@@ -695,6 +711,8 @@ def check_command(**options: Any) -> None:
         code = _check(**options)
     except PicoError as e:
         raise PicoClickError(str(e)) from e
+    except OSError as e:
+        raise PicoClickError(_os_error(e)) from e
     if code:
         raise SystemExit(code)
 

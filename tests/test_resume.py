@@ -83,3 +83,37 @@ def test_resume_refuses_changed_options_or_input(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "changed" in res.output
     res = CliRunner().invoke(cli, ["clean", "--resume", str(tmp_path)])
     assert res.exit_code == 2 and "no run.json" in res.output
+
+
+def test_same_input_options_and_seed_give_byte_identical_files(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    for name in ("a", "b"):
+        res = CliRunner().invoke(cli, ["clean", str(data), "-o", str(tmp_path / f"{name}.csv"),
+                                       "--run-dir", str(tmp_path / name), *OPTIONS])
+        assert res.exit_code == 0, res.output
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    for f in ("history.csv", "review.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def test_full_disk_gives_one_line_and_keeps_the_earlier_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from pico.data import io as pio
+
+    data = _data(tmp_path)
+    out = tmp_path / "o.csv"
+    out.write_text("an earlier output\n")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pio.os, "fsync", full)
+    res = CliRunner().invoke(cli, ["clean", str(data), "-o", str(out), "--run-dir",
+                                   str(tmp_path / "run"), *OPTIONS])
+    assert res.exit_code == 2
+    assert res.output.startswith("Error: No space left on device") and res.output.count("\n") == 1
+    assert out.read_text() == "an earlier output\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.csv")]  # no temp left
