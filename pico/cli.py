@@ -516,21 +516,15 @@ def apply_command(run_dir: Path, review: Path, output: Path | None) -> None:
 
 
 def _apply(run_dir: Path, review_path: Path, output: Path | None) -> None:
-    import json
 
     import numpy as np
     import pandas as pd
 
     from .data.io import read_table, same_file, write_table
+    from .report import load_summary
     from .review import apply_decisions
 
-    summary_path = run_dir / "summary.json"
-    if not summary_path.exists():
-        raise InvalidInputError(
-            f"{run_dir} is not a pico run directory (no summary.json); pass the folder "
-            "pico clean wrote (its --run-dir)"
-        )
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    summary = load_summary(run_dir)
     options = summary["options"]
     fmt = options["format"]
     source, cleaned = Path(summary["input"]), Path(summary["output"])

@@ -10,15 +10,12 @@ texts.
 from __future__ import annotations
 
 import html
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from .exceptions import InvalidInputError
 
 __all__ = ["render_report", "write_report"]
 
@@ -240,14 +237,9 @@ def render_report(summary: dict[str, Any], history: pd.DataFrame,
 def write_report(run_dir: Path, output: Path | None = None) -> Path:
     """Read RUN_DIR and write its report (default ``RUN_DIR/report.html``)."""
     from .data.io import read_table, write_text
+    from .report import load_summary
 
-    summary_path = run_dir / "summary.json"
-    if not summary_path.exists():
-        raise InvalidInputError(
-            f"{run_dir} is not a pico run directory (no summary.json); pass the folder "
-            "pico clean wrote (its --run-dir)"
-        )
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    summary = load_summary(run_dir)
     history = read_table(run_dir / "history.csv", format="csv")
     options = summary.get("options", {})
     texts = None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .corrector import STATUSES
 
-__all__ = ["build_summary", "format_check", "format_summary", "noise_entries"]
+__all__ = ["build_summary", "format_check", "format_summary", "load_summary", "noise_entries"]
 
 
 def build_summary(
@@ -118,6 +119,22 @@ def build_summary(
         "options": options,
         "timings": timings,
     }
+
+
+def load_summary(run_dir: Path) -> dict[str, Any]:
+    """The summary.json of a run directory, or an error saying what RUN_DIR must be."""
+    import json
+
+    from .exceptions import InvalidInputError
+
+    path = Path(run_dir) / "summary.json"
+    if not path.exists():
+        raise InvalidInputError(
+            f"{run_dir} is not a pico run directory (no summary.json); pass the folder "
+            "pico clean wrote (its --run-dir)"
+        )
+    summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return summary
 
 
 def noise_entries(classes: Any, noise: np.ndarray, floor: float = 0.005) -> dict[str, Any]:

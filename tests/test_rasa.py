@@ -93,6 +93,14 @@ def test_unsupported_layouts_are_refused_with_the_fix(tmp_path: Path) -> None:
         write_table(frame, tmp_path / "x.yml")
 
 
+def _nlu(blocks: dict[str, list[str]]) -> str:
+    """A Rasa NLU file with one literal block of examples per intent."""
+    return "nlu:\n" + "".join(
+        f"- intent: {name}\n  examples: |\n" + "".join(f"    - {e}\n" for e in examples)
+        for name, examples in blocks.items()
+    )
+
+
 def _intent_file(tmp_path: Path) -> tuple[Path, str]:
     weather = ["what is the weather {}", "will it rain {}", "is it sunny {}",
                "weather forecast for {}", "how cold is it {}"]
@@ -103,11 +111,7 @@ def _intent_file(tmp_path: Path) -> tuple[Path, str]:
               "music": [m.format(t) for m in music for t in when]}
     planted = blocks["weather"].pop(3)  # a weather question filed under music
     blocks["music"].append(planted)
-    text = "nlu:\n" + "".join(
-        f"- intent: {name}\n  examples: |\n" + "".join(f"    - {e}\n" for e in examples)
-        for name, examples in blocks.items()
-    )
-    return _write(tmp_path, text), planted
+    return _write(tmp_path, _nlu(blocks)), planted
 
 
 def test_cli_cleans_a_rasa_file_into_a_rasa_file(tmp_path: Path) -> None:
@@ -132,11 +136,7 @@ def test_korean_intents_end_to_end(tmp_path: Path) -> None:
               "음악": [m + t for m in music for t in tails]}
     planted = blocks["날씨"].pop(0)
     blocks["음악"].append(planted)
-    text = "nlu:\n" + "".join(
-        f"- intent: {name}\n  examples: |\n" + "".join(f"    - {e}\n" for e in examples)
-        for name, examples in blocks.items()
-    )
-    data = _write(tmp_path, text, "korean.yml")
+    data = _write(tmp_path, _nlu(blocks), "korean.yml")
     out = tmp_path / "korean.cleaned.yml"
     result = CliRunner().invoke(cli, ["clean", str(data), "-o", str(out), "--run-dir",
                                       str(tmp_path / "run"), "--branches", "2", "-q"])
