@@ -114,7 +114,8 @@ def test_quick_suite_end_to_end(tmp_path: Path) -> None:
     assert gain > 0
     text = doc.read_text()
     for heading in ("## CLINC150", "## BANKING77", "### Label accuracy after cleaning",
-                    "### Where PICO's defaults are behind a baseline", "Quick mode"):
+                    "### Where PICO's defaults are behind a baseline", "Quick mode",
+                    "### Calibration of pico_confidence by noise model"):
         assert heading in text
     for png in ("accuracy-clinc150.png", "precision-recall-banking77.png",
                 "calibration-clinc150.png"):

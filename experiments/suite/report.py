@@ -269,6 +269,36 @@ def _plot_calibration(plt: Any, title: str, cells: list[dict[str, Any]], names: 
     return fig
 
 
+def calibration_table(cells: list[dict[str, Any]]) -> list[str]:
+    """Expected calibration error of each PICO method per noise model (rates pooled)."""
+    methods = [m for m in SHORT if m.startswith("PICO")
+               and any("calibration" in c["methods"].get(m, {}) for c in cells)]
+    noises = sorted({c["noise"] for c in cells})
+    if not methods:
+        return []
+    out = [
+        "### Calibration of pico_confidence by noise model",
+        "",
+        "Expected calibration error (10 bins; 0 is perfect) of each row's final label, the "
+        "cells of one noise model pooled over their rates; the rows counted in brackets.",
+        "",
+        "| noise model | " + " | ".join(SHORT[m] for m in methods) + " |",
+        "|---|" + "---:|" * len(methods),
+    ]
+    for noise in noises:
+        row = []
+        for m in methods:
+            tables = [c["methods"][m]["calibration"] for c in cells if c["noise"] == noise
+                      and "calibration" in c["methods"].get(m, {})]
+            if not tables:
+                row.append("")
+                continue
+            count, conf, acc = pooled_calibration(tables)
+            row.append(f"{expected_calibration_error(count, conf, acc):.3f} ({sum(count)})")
+        out.append(f"| {noise} | " + " | ".join(row) + " |")
+    return out
+
+
 def pooled_calibration(tables: list[dict[str, Any]]) -> tuple[list[int], list[float], list[float]]:
     """Sum reliability tables of several cells: counts, mean confidence, accuracy per bin."""
     n_bins = len(tables[0]["count"])
@@ -426,6 +456,7 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         for path in plots.get(dataset, []):
             rel = os.path.relpath(path, doc_dir)
             out += ["", f"![{path.stem}]({rel})"]
+        out += ["", *calibration_table(cells)]
         notes = []
         for c in _order(cells):
             lines = behind(c)

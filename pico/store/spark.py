@@ -214,7 +214,6 @@ class SparkStore:
         b_labels = sc.broadcast(labels)
         b_group = sc.broadcast(group if groups is not None else None)
         b_trained = sc.broadcast([np.asarray(a, dtype=np.int64) for a in trained_on])
-        b_sizes = sc.broadcast(sizes)
         keys = spark.createDataFrame(pd.DataFrame({"row_id": np.arange(n), "pico_group": group}))
         preds = (
             spark.read.parquet(str(self.path))
@@ -268,7 +267,7 @@ class SparkStore:
             )
 
         result = preds.repartition(parts, "pico_group").mapInArrow(build, out_schema).toArrow()
-        for b in (b_labels, b_group, b_trained, b_sizes):
+        for b in (b_labels, b_group, b_trained):
             b.unpersist()
         return _assemble(result, n, k, len(its), np.asarray(sizes, dtype=np.float64))
 
