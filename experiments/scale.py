@@ -13,6 +13,15 @@ Each configuration runs in its own process, so that its peak resident memory
 
     python experiments/scale.py                   # the grid below, writes docs/benchmarks-scale.md
     python experiments/scale.py --quick           # small, for a smoke test
+    python experiments/scale.py --stores          # memory vs Spark store, docs/benchmarks-spark.md
+
+``--stores`` runs the same step through both prediction stores on the same synthetic
+evidence (10 checkers: 2 iterations x 5 branches): in memory, and on a local Spark
+session, where the predictions are written to Parquet one branch at a time
+(``SparkStore.add_sparse``), the candidate rows are built and cached on Spark
+(``SparkStore.candidate_rows``) and the EM runs there (``fit_rows``). Spark's memory is
+the peak of the summed resident memory of the driver, the JVM and the Python workers,
+sampled every 0.2 s.
 
 The page is included in docs/benchmarks.md by ``experiments/evaluate.py``.
 """
@@ -50,6 +59,9 @@ GRID = [
     (100_000, 10_000, 3),
 ]
 QUICK = [(20_000, 200, 1), (20_000, 200, 3)]
+# (N, K, iterations, branches per iteration): 10 checkers, through both stores.
+STORES = [(100_000, 1_000, 2, 5), (1_000_000, 1_000, 2, 5)]
+STORES_QUICK = [(3_000, 50, 2, 2)]
 
 
 def synthetic_iteration(
@@ -143,6 +155,163 @@ def run_one(config: dict, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     })
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """Summed resident memory (MB) of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo.extend(children.get(current, []))
+    return total / 2**20
+
+
+class _PeakMemory:
+    """Samples :func:`_tree_rss_mb` of this process in a thread; ``peak`` in MB."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+            self._stop.wait(every)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+
+
+def run_store(config: dict, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    """The step through one prediction store (in a child process): times and peak memory."""
+    import shutil
+    import tempfile
+
+    from threadpoolctl import threadpool_limits
+
+    from pico.history import LabelHistoryModel
+    from pico.store import MemoryStore
+    from pico.store.spark import SparkStore, spark_session
+
+    n, k, t_max = config["rows"], config["classes"], config["iterations"]
+    rng = np.random.default_rng(config["seed"])
+    clean = rng.integers(0, k, n)
+    flip = rng.random(n) < config["noise"]
+    given = np.where(flip, (clean + rng.integers(1, 6, n)) % k, clean)
+    spark = config["store"] == "spark"
+    folder = Path(tempfile.mkdtemp(prefix="pico-scale-"))
+    with _PeakMemory() as peak, threadpool_limits(1):
+        if spark:
+            spark_session(f"local[{config['cores']}]")
+            store = SparkStore(n, k, path=folder / "p", top_k=config["top_k"],
+                               partitions=config["partitions"])
+        else:
+            store = MemoryStore(n, k, top_k=config["top_k"])
+        trained_on, labels = [], given
+        start = time.perf_counter()
+        for t in range(1, t_max + 1):
+            for b in range(config["branches"]):  # one branch at a time, as checkers finish
+                (pred,) = synthetic_iteration(
+                    clean, k, n_branches=1, top_k=config["top_k"],
+                    accuracy=config["accuracy"], rng=rng,
+                )
+                store.add_sparse(t, b, pred)
+                del pred
+            trained_on.append(labels)
+            labels = np.where(rng.random(n) < 0.5, clean, labels)
+        write = time.perf_counter() - start
+        model = LabelHistoryModel(random_state=0)
+        start = time.perf_counter()
+        if spark:
+            rows = store.candidate_rows(list(range(1, t_max + 1)), trained_on=trained_on,
+                                        labels=given)
+            build = time.perf_counter() - start
+            model.fit_rows(rows)
+            rows.close()
+        else:
+            build = float("nan")
+            model.fit([list(store.branches(t)) for t in range(1, t_max + 1)], given,
+                      trained_on=trained_on, n_classes=k)
+        step = time.perf_counter() - start
+        best, _ = model.best()
+        stored = (
+            sum(f.stat().st_size for f in (folder / "p").rglob("*.parquet")) if spark
+            else store.nbytes
+        )
+        if spark:
+            spark_session().stop()
+    shutil.rmtree(folder, ignore_errors=True)
+    queue.put({
+        **config,
+        "write_s": write,
+        "build_s": build,
+        "step_s": step,
+        "em_steps": len(model.log_likelihood_),
+        "stored_mb": stored / 2**20,
+        "peak_mb": peak.peak,
+        "accuracy_given": float(np.mean(given == clean)),
+        "accuracy_after": float(np.mean(best == clean)),
+    })
+
+
+def render_stores(results: list[dict], meta: dict) -> str:
+    """The markdown page of the memory vs Spark store runs."""
+    lines = [
+        "# The prediction stores at scale: memory vs Spark",
+        "",
+        (
+            f"Generated by `{meta['command']}` at commit {meta['commit']} on {meta['date']}; "
+            f"{meta['machine']}. Synthetic evidence as in the scale benchmark (top-"
+            f"{meta['top_k']} probabilities per row and checker, {int(meta['noise'] * 100)}% "
+            "wrong given labels), 10 checkers: 2 iterations x 5 branches, through the "
+            "vote + label-history step (`LabelHistoryModel`). *Write*: the checkers' "
+            "predictions into the store, one branch at a time (Parquet through pyarrow for "
+            "Spark). *Step*: the candidate columns and the EM (for Spark: the candidate "
+            "rows built and cached on Spark, *build*, then the EM passes on Spark). "
+            "*Peak*: the peak of the summed resident memory of the benchmark's process and "
+            "all its children (for Spark: the driver, the JVM and the Python workers), "
+            "sampled every 0.2 s, the inputs included. *Dense*: one N x K float64 matrix "
+            "per checker, what the predictions would take unsparsified."
+        ),
+        "",
+        "| N | K | checkers | store | write s | build s | step s | EM steps | stored MB "
+        "| peak MB | dense MB | accuracy given -> after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        checkers = r["iterations"] * r["branches"]
+        dense = r["rows"] * r["classes"] * checkers * 8 / 2**20
+        build = "" if r["build_s"] != r["build_s"] else f"{r['build_s']:.1f}"
+        lines.append(
+            f"| {r['rows']:,} | {r['classes']:,} | {checkers} | {r['store']} | "
+            f"{r['write_s']:.1f} | {build} | {r['step_s']:.1f} | {r['em_steps']} | "
+            f"{r['stored_mb']:.0f} | {r['peak_mb']:,.0f} | {dense:,.0f} | "
+            f"{r['accuracy_given']:.3f} -> {r['accuracy_after']:.3f} |"
+        )
+    lines += ["", meta.get("reading", ""), ""]
+    return "\n".join(lines)
+
+
 def render(results: list[dict], meta: dict) -> str:
     """The markdown page."""
     lines = [
@@ -192,6 +361,12 @@ def main(argv: list[str] | None = None) -> None:
     """Run the grid, print one line per configuration, write the page and the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="two small configurations")
+    parser.add_argument("--stores", action="store_true",
+                        help="memory vs Spark store (docs/benchmarks-spark.md)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="with --stores: the row counts to run (default 100000 1000000)")
+    parser.add_argument("--partitions", type=int, default=8,
+                        help="with --stores: Spark partitions of the vote")
     parser.add_argument("--branches", type=int, default=4)
     parser.add_argument("--top-k", type=int, default=20)
     parser.add_argument("--noise", type=float, default=0.2)
@@ -216,6 +391,9 @@ def main(argv: list[str] | None = None) -> None:
     }
     results = []
     ctx = mp.get_context("spawn")
+    if args.stores:
+        run_stores(args, meta, out_dir, ctx)
+        return
     for n, k, t in grid:
         config = {
             "rows": n, "classes": k, "iterations": t, "branches": args.branches,
@@ -240,6 +418,50 @@ def main(argv: list[str] | None = None) -> None:
             f"{result['accuracy_given']:.3f} -> {result['accuracy_after']:.3f}",
             flush=True,
         )
+    print(f"wrote {doc} and {json_path}")
+
+
+def run_stores(args: argparse.Namespace, meta: dict, out_dir: Path, ctx: object) -> None:
+    """The memory vs Spark grid: each size through both stores, the page after each run."""
+    grid = STORES_QUICK if args.quick else STORES
+    if args.sizes:
+        grid = [(n, 1_000, 2, 5) for n in args.sizes]
+    doc = args.doc or (out_dir / "benchmarks-spark.md" if args.quick
+                       else ROOT / "docs" / "benchmarks-spark.md")
+    json_path = args.json or out_dir / "spark.json"
+    meta = {**meta, "command": "python experiments/scale.py --stores"
+            + (" --quick" if args.quick else "")
+            + (" --sizes " + " ".join(map(str, args.sizes)) if args.sizes else "")}
+    results: list[dict] = []
+    if json_path.exists() and args.sizes:  # more sizes added to an earlier run's page
+        results = [r for r in json.loads(json_path.read_text())["results"]
+                   if r["rows"] not in args.sizes]
+    for n, k, t, b in grid:
+        for store in ("memory", "spark"):
+            config = {
+                "rows": n, "classes": k, "iterations": t, "branches": b, "store": store,
+                "top_k": args.top_k, "noise": args.noise, "accuracy": args.accuracy,
+                "seed": args.seed, "cores": os.cpu_count() or 1,
+                "partitions": args.partitions,
+            }
+            queue = ctx.Queue()  # type: ignore[attr-defined]
+            proc = ctx.Process(target=run_store, args=(config, queue))  # type: ignore[attr-defined]
+            proc.start()
+            result = queue.get()
+            proc.join()
+            results.append(result)
+            results.sort(key=lambda r: (r["rows"], r["store"]))
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+            doc.parent.mkdir(parents=True, exist_ok=True)
+            doc.write_text(render_stores(results, meta))
+            print(
+                f"N={n:>10,} {store:6s}: write {result['write_s']:.1f}s, step "
+                f"{result['step_s']:.1f}s ({result['em_steps']} EM steps), peak "
+                f"{result['peak_mb']:,.0f} MB, accuracy {result['accuracy_given']:.3f} -> "
+                f"{result['accuracy_after']:.3f}",
+                flush=True,
+            )
     print(f"wrote {doc} and {json_path}")
 
 

@@ -365,15 +365,18 @@ class IterativeCorrector:
             fit_seconds = time.perf_counter() - start
             # Without history the model sees the last iteration only: the Bayesian vote.
             first = 1 if self.history else t
-            if hasattr(store, "candidate_evidence"):  # built where the predictions live
-                cand = store.candidate_evidence(
+            if hasattr(store, "candidate_rows"):  # the EM runs where the predictions live
+                rows = store.candidate_rows(
                     list(range(first, t + 1)),
                     trained_on=history[first - 1 :],
                     labels=given,
                     groups=groups,
                     max_candidates=model.max_candidates,
                 )
-                model.fit_candidates(cand, given, groups=groups)
+                try:
+                    model.fit_rows(rows)
+                finally:
+                    rows.close()
             else:
                 model.fit(
                     [store.branches(s) for s in range(first, t + 1)],

@@ -102,7 +102,7 @@ def test_em_on_candidates_fits_what_the_em_on_every_class_fits(n_iterations: int
     ]
     sparse = LabelHistoryModel(random_state=0).fit(iterations, given, trained_on=trained_on)
     full = LabelHistoryModel(random_state=0)
-    full._fit_em(_all_columns(iterations, trained_on, 300, 16), given, None)
+    full.fit_candidates(_all_columns(iterations, trained_on, 300, 16), given)
     assert sparse.candidate_posterior_.shape[1] < 16
     np.testing.assert_allclose(sparse.weights_, full.weights_, rtol=1e-5, atol=1e-6)
     assert sparse.stay_ == pytest.approx(full.stay_, abs=1e-6)

@@ -200,3 +200,26 @@ def test_quick_engines_benchmark(tmp_path: Path) -> None:
     again = tmp_path / "again.md"
     engines.main(["--report-only", "--json", str(out), "--doc", str(again)])
     assert again.read_text() == text
+
+
+@pytest.mark.spark
+def test_quick_store_scale_benchmark(tmp_path: Path) -> None:
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java")
+    from experiments import scale
+
+    doc, out = tmp_path / "spark.md", tmp_path / "spark.json"
+    scale.main(["--quick", "--stores", "--doc", str(doc), "--json", str(out)])
+    results = json.loads(out.read_text())["results"]
+    assert [r["store"] for r in results] == ["memory", "spark"]
+    memory, spark = results
+    # the same evidence through both stores: the same outcome
+    assert spark["accuracy_after"] == memory["accuracy_after"]
+    assert spark["accuracy_after"] > spark["accuracy_given"]
+    assert spark["em_steps"] == memory["em_steps"]
+    assert spark["build_s"] > 0 and spark["peak_mb"] > memory["peak_mb"] > 0
+    text = doc.read_text()
+    assert "| 3,000 | 50 | 4 | spark |" in text and "--stores --quick" in text

@@ -78,6 +78,60 @@ def test_parquet_rows_read_back_as_the_predictions(spark: Any, tmp_path: Path) -
     assert len(rows) == 40 and all(len(r["indices"]) == 3 for r in rows)
 
 
+def test_em_on_spark_brings_back_sums_a_sample_and_four_numbers_per_row(
+    spark: Any, tmp_path: Path
+) -> None:
+    from pico.history import LabelHistoryModel
+    from pico.store.spark import SparkStore
+    rng = np.random.default_rng(1)
+    n, k = 900, 12
+    truth = rng.integers(0, k, n)
+    given = np.where(rng.random(n) < 0.2, rng.integers(0, k, n), truth)
+    groups = np.arange(n) // 3
+    spark_store = SparkStore(n, k, path=tmp_path / "p", top_k=4, partitions=5)
+    memory = MemoryStore(n, k, top_k=4)
+    for t in (1, 2):
+        for b in range(3):
+            logits = rng.normal(size=(n, k))
+            logits[np.arange(n), truth] += 2.5
+            probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+            for part in np.array_split(rng.permutation(n), 4):
+                spark_store.add(t, b, part, probs[part])
+                memory.add(t, b, part, probs[part])
+    trained_on = [given, np.where(rng.random(n) < 0.1, truth, given)]
+    params = {"max_rows_for_beta": 300, "profile_rows": 150, "random_state": 0}
+    rows = spark_store.candidate_rows([1, 2], trained_on=trained_on, labels=given,
+                                      groups=groups)
+    taken: list[int] = []
+    original_take = rows.take
+    rows.take = lambda ids: (taken.append(len(ids)), original_take(ids))[1]  # type: ignore
+    on_spark = LabelHistoryModel(**params).fit_rows(rows)
+    rows.close()
+    in_memory = LabelHistoryModel(**params).fit(
+        [list(memory.branches(1)), list(memory.branches(2))], given,
+        trained_on=trained_on, groups=groups,
+    )
+    # The driver saw the profile's and the tempering's samples only, never every row.
+    assert taken == [150, 300]
+    assert on_spark._cand is None and on_spark._summary is not None
+    np.testing.assert_allclose(on_spark.weights_, in_memory.weights_, rtol=1e-7)
+    assert on_spark.stay_ == pytest.approx(in_memory.stay_, abs=1e-9)
+    np.testing.assert_allclose(on_spark.noise_, in_memory.noise_, atol=1e-9)
+    best, best_p = on_spark.best()
+    np.testing.assert_array_equal(best, in_memory.best()[0])
+    np.testing.assert_allclose(best_p, in_memory.best()[1], atol=1e-9)
+    np.testing.assert_allclose(on_spark.probability(given), in_memory.probability(given),
+                               atol=1e-9)
+    np.testing.assert_allclose(on_spark.expected_changes_, in_memory.expected_changes_,
+                               atol=1e-9)
+    other = (best + 1) % k
+    other[other == given] = (other[other == given] + 1) % k
+    with pytest.raises(InvalidInputError, match="given label"):
+        on_spark.probability(other)
+    with pytest.raises(InvalidInputError, match="Spark"):
+        _ = on_spark.posterior_
+
+
 def test_api_and_cli_store_spark(spark: Any, tmp_path: Path) -> None:
     X, _, y = make_blobs_with_noise(300, 3, rate=0.15, random_state=1)
     a = pico.clean(X, y, n_branches=2, store="spark")

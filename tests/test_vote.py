@@ -12,6 +12,7 @@ import pico.vote as vote_pkg
 from pico.exceptions import InvalidInputError
 from pico.store import SparsePredictions
 from pico.vote import BayesianVote, bayes_posterior, checker_evidence
+from pico.vote.bayes import RowsInMemory
 from pico.vote.candidates import candidate_evidence
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None)
@@ -259,5 +260,5 @@ def test_vote_likelihood_is_the_profile_maximum(seed: int) -> None:
     for weight in (0.5, 1.0, 2.0, 3.0, 4.0):
         state = vote._initial_state(cand, given)
         state["weights"] = np.array([weight])
-        _, history = vote._em_steps(cand, given, None, state, steps=100)
+        _, history = vote._em_steps(RowsInMemory(cand, given), state, steps=100)
         assert vote.log_likelihood_[-1] >= history[-1] - 2e-3, weight

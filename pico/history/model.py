@@ -33,8 +33,8 @@ import numpy as np
 
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
-from ..vote.bayes import BayesianVote
-from ..vote.candidates import CandidateEvidence, candidate_evidence, rest_same_redraw
+from ..vote.bayes import BayesianVote, RowsInMemory
+from ..vote.candidates import CandidateEvidence, candidate_evidence
 from .hmm import ChainPosterior, sticky_forward, sticky_smooth
 
 __all__ = ["LabelHistoryModel"]
@@ -158,22 +158,12 @@ class LabelHistoryModel(BayesianVote):
     def fit_candidates(
         self, cand: CandidateEvidence, labels: np.ndarray, *, groups: np.ndarray | None = None
     ) -> LabelHistoryModel:
-        """Fit on candidate evidence built elsewhere (e.g. on Spark, where the data lives).
+        """Fit on candidate evidence built elsewhere.
 
         ``cand`` is what :func:`~pico.vote.candidates.candidate_evidence` returns for
         every iteration so far; ``fit`` is this after building it from the predictions.
         """
-        labels = np.asarray(labels, dtype=np.int64)
-        n_iterations = cand.evidence.shape[0]
-        self._fit_em(cand, labels, groups)
-        self.expected_changes_ = (
-            self._smooth(
-                cand.evidence, self._label_ll, self._cols,
-                rest_same_redraw(cand, self.class_prior_), self.weights_, self.stay_,
-            ).expected_changes
-            if n_iterations > 1
-            else np.zeros(len(labels))
-        )
+        self.fit_rows(RowsInMemory(cand, np.asarray(labels, dtype=np.int64), groups))
         return self
 
     def _initial_stay(self, n_iterations: int) -> float:
@@ -190,7 +180,7 @@ class LabelHistoryModel(BayesianVote):
         with np.errstate(divide="ignore"):
             return np.log(filtered[-1])  # type: ignore[no-any-return]
 
-    def _update_stay(
+    def _stay_sums(
         self,
         evidence: np.ndarray,
         label_ll: np.ndarray,
@@ -198,10 +188,30 @@ class LabelHistoryModel(BayesianVote):
         same_cols: np.ndarray,
         weights: np.ndarray,
         stay: float,
-    ) -> float:
-        """Baum-Welch: the expected share of transitions that kept the label."""
+    ) -> tuple[float, float]:
+        """Baum-Welch sums: expected transitions that kept the label, and transitions."""
         chain = self._smooth(evidence, label_ll, prior_cols, same_cols, weights, stay)
-        return float(np.clip(chain.stayed.mean(), *self.stay_bounds))
+        return float(chain.stayed.sum()), float(chain.stayed.size)
+
+    def _stay_from_sums(self, total: float, count: float, stay: float) -> float:
+        """The expected share of transitions that kept the label."""
+        if count <= 0:
+            return stay
+        return float(np.clip(total / count, *self.stay_bounds))
+
+    def _expected_changes(
+        self,
+        evidence: np.ndarray,
+        label_ll: np.ndarray,
+        prior_cols: np.ndarray,
+        same_cols: np.ndarray,
+        weights: np.ndarray,
+        stay: float,
+    ) -> np.ndarray:
+        """Expected label changes along each row's smoothed history."""
+        return self._smooth(
+            evidence, label_ll, prior_cols, same_cols, weights, stay
+        ).expected_changes
 
     @staticmethod
     def _smooth(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 
+from ..exceptions import InvalidInputError
 from .base import SparsePredictions, sparsify_topk
 
 __all__ = ["MemoryStore"]
@@ -49,11 +50,25 @@ class MemoryStore:
         idx, vals, res = sparsify_topk(np.asarray(probs, dtype=np.float64), self.top_k)
         self._parts.setdefault((iteration, branch), []).append((np.asarray(rows), idx, vals, res))
         self._done.pop((iteration, branch), None)
+        self._forget_old(iteration)
+
+    def _forget_old(self, iteration: int) -> None:
         if self.keep_iterations is not None:
             old = [key for key in self._parts if key[0] <= iteration - self.keep_iterations]
             for key in old:
                 self._parts.pop(key, None)
                 self._done.pop(key, None)
+
+    def add_sparse(self, iteration: int, branch: int, pred: SparsePredictions) -> None:
+        """Record a branch's predictions of every row, already kept sparse (top-k rows)."""
+        if pred.probs.shape != (self.n_rows, self.n_classes):
+            raise InvalidInputError(
+                f"predictions of shape {pred.probs.shape}; this store holds "
+                f"({self.n_rows}, {self.n_classes})"
+            )
+        self._parts[(iteration, branch)] = []
+        self._done[(iteration, branch)] = pred
+        self._forget_old(iteration)
 
     def _assemble(self, key: tuple[int, int]) -> SparsePredictions:
         if key not in self._done:
@@ -92,4 +107,8 @@ class MemoryStore:
         return sum(
             sum(p[0].nbytes + p[1].nbytes + p[2].nbytes + p[3].nbytes for p in parts)
             for parts in self._parts.values()
+        ) + sum(
+            pred.probs.data.nbytes + pred.probs.indices.nbytes + pred.residual.nbytes
+            for key, pred in self._done.items()
+            if not self._parts.get(key)  # recorded sparse: nothing else holds it
         )

@@ -5,9 +5,16 @@ residual)`` and written with pyarrow to Parquet under ``path/iteration=T/branch=
 no Python object per row, and nothing of them stays in the driver's memory. The vote
 reads them back on Spark: rows are partitioned by duplicate group, and each partition
 builds its rows' candidate evidence (:func:`~pico.vote.candidates.candidate_evidence`,
-the same code as in memory) where the data lives. The driver receives each row's
-candidate columns only (N x W numbers for W candidate classes, not N x K) and runs the
-EM on them, so the labels and confidences equal the memory store's.
+the same code as in memory) where the data lives, kept cached on the executors
+(:class:`SparkRows`). The vote's and the label history's EM runs there too: each EM
+pass sends the fitted parameters (noise matrix, class prior, weights, stay) to every
+partition, which returns sums over its rows (:func:`~pico.vote.bayes.em_pass`: the
+likelihood and the noise-matrix count statistics, K x K at most); the driver adds them
+and takes the M-step. The driver holds the K x K parameters, a sample of rows for the
+tempering (``max_rows_for_beta``, 20,000) and, at the end, four numbers per row (best
+class, its probability, the given label's probability, expected changes): never N x K,
+nor N x W. Same code, same sums: the labels and confidences equal the memory store's
+to float tolerance.
 
 Spark runs locally (``local[*]``) unless a master is given; it needs Java (17 or
 newer) and ``pip install 'pico-clean[spark]'``.
@@ -31,11 +38,17 @@ from ..exceptions import InvalidInputError, MissingDependencyError
 from ..vote.candidates import CandidateEvidence, candidate_evidence
 from .base import SparsePredictions, sparsify_topk
 
-__all__ = ["SparkStore", "spark_session"]
+__all__ = ["SparkRows", "SparkStore", "spark_session"]
 
 
-def spark_session(master: str | None = None) -> Any:
-    """A quiet Spark session: the running one, or a new one on ``master`` (default local)."""
+def spark_session(master: str | None = None, *, driver_memory: str | None = None) -> Any:
+    """A quiet Spark session: the running one, or a new one on ``master`` (default local).
+
+    ``driver_memory`` caps the driver JVM's heap (``spark.driver.memory``), which in
+    local mode also runs the executors; default for a local master: half of this
+    machine's memory (Spark's own default, 1g, is too small for the cached candidate
+    rows of a million rows).
+    """
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise MissingDependencyError(
             "--store spark needs Java (17 or newer) but no `java` is on PATH and JAVA_HOME "
@@ -50,8 +63,15 @@ def spark_session(master: str | None = None) -> Any:
         return active
     # Spark's Python workers run this interpreter (and so see pico and its packages).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    master = master or "local[*]"
+    if driver_memory is None and master.startswith("local"):
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        driver_memory = f"{max(1, ram // 2**31)}g"
+    builder = SparkSession.builder.master(master)
+    if driver_memory is not None:
+        builder = builder.config("spark.driver.memory", driver_memory)
     spark = (
-        SparkSession.builder.master(master or "local[*]")
+        builder
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_quiet_log4j()}")
         .appName("pico")
         .config("spark.ui.enabled", "false")
@@ -145,18 +165,47 @@ class SparkStore:
 
     def add(self, iteration: int, branch: int, rows: np.ndarray, probs: np.ndarray) -> None:
         """Write dense predictions ``probs`` (n, K) for ``rows`` of one branch as top-k rows."""
+        idx, vals, res = sparsify_topk(np.asarray(probs, dtype=np.float64), self.top_k)
+        n, k = idx.shape
+        self._write(
+            iteration, branch, np.asarray(rows, dtype=np.int64),
+            np.arange(0, n * k + 1, k), idx.ravel(), vals.ravel(), res,
+        )
+
+    def add_sparse(self, iteration: int, branch: int, pred: SparsePredictions) -> None:
+        """Write a branch's predictions of every row, already kept sparse (top-k rows)."""
+        csr = pred.probs.tocsr()
+        if csr.shape != (self.n_rows, self.n_classes):
+            raise InvalidInputError(
+                f"predictions of shape {csr.shape}; this store holds "
+                f"({self.n_rows}, {self.n_classes})"
+            )
+        self._write(
+            iteration, branch, np.arange(self.n_rows, dtype=np.int64), csr.indptr,
+            csr.indices, csr.data, np.asarray(pred.residual, dtype=np.float64),
+        )
+
+    def _write(
+        self,
+        iteration: int,
+        branch: int,
+        rows: np.ndarray,
+        offsets: np.ndarray,
+        indices: np.ndarray,
+        values: np.ndarray,
+        residual: np.ndarray,
+    ) -> None:
+        """One Parquet file of rows ``(row_id, indices, values, residual)``, atomically."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        idx, vals, res = sparsify_topk(np.asarray(probs, dtype=np.float64), self.top_k)
-        n, k = idx.shape
-        offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+        off = pa.array(np.asarray(offsets, dtype=np.int32))
         table = pa.Table.from_arrays(
             [
-                pa.array(np.asarray(rows, dtype=np.int64)),
-                pa.ListArray.from_arrays(offsets, pa.array(idx.ravel().astype(np.int32))),
-                pa.ListArray.from_arrays(offsets, pa.array(vals.ravel().astype(np.float32))),
-                pa.array(res.astype(np.float64)),
+                pa.array(rows),
+                pa.ListArray.from_arrays(off, pa.array(np.asarray(indices, dtype=np.int32))),
+                pa.ListArray.from_arrays(off, pa.array(np.asarray(values, dtype=np.float32))),
+                pa.array(np.asarray(residual, dtype=np.float64)),
             ],
             schema=_schema(),
         )
@@ -183,7 +232,7 @@ class SparkStore:
             table = pq.read_table(self._dir(it, br))
             yield _to_sparse(table, self.n_rows, self.n_classes, f"branch {br} of iteration {it}")
 
-    def candidate_evidence(
+    def candidate_rows(
         self,
         iterations: Sequence[int],
         *,
@@ -191,15 +240,17 @@ class SparkStore:
         labels: np.ndarray,
         groups: np.ndarray | None = None,
         max_candidates: int | None = 64,
-    ) -> CandidateEvidence:
-        """:func:`~pico.vote.candidates.candidate_evidence` of ``iterations``, on Spark.
+    ) -> SparkRows:
+        """Candidate evidence of ``iterations``, built and cached on Spark.
 
         Rows are partitioned by duplicate group (a group's candidates are the union of
-        its rows'); each partition computes its rows' candidate columns; the driver
-        collects N x W values and pads them to the widest row.
+        its rows'); each partition computes its rows' candidate columns with
+        :func:`~pico.vote.candidates.candidate_evidence`. The result stays on the
+        executors: :meth:`~pico.vote.BayesianVote.fit_rows` runs the EM on it.
         """
         import pandas as pd
         import pyarrow as pa
+        from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
         spark = spark_session(self.master)
@@ -211,28 +262,27 @@ class SparkStore:
         if not its or min(sizes) == 0:
             raise InvalidInputError(f"no predictions stored for iterations {its}")
         sc = spark.sparkContext
-        b_labels = sc.broadcast(labels)
-        b_group = sc.broadcast(group if groups is not None else None)
         b_trained = sc.broadcast([np.asarray(a, dtype=np.int64) for a in trained_on])
-        keys = spark.createDataFrame(pd.DataFrame({"row_id": np.arange(n), "pico_group": group}))
+        keys = spark.createDataFrame(
+            pd.DataFrame({"row_id": np.arange(n), "pico_group": group, "label": labels})
+        )
         preds = (
             spark.read.parquet(str(self.path))
             .where(F.col("iteration").isin(its))
             .join(keys, "row_id")
         )
         parts = self.partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
-        out_schema = (
-            "row_id long, classes array<long>, valid array<boolean>, evidence array<double>, "
-            "width int"
-        )
-        max_c, k_all, iters = max_candidates, k, its
+        max_c, k_all, iters, grouped = max_candidates, k, its, groups is not None
 
         def build(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             table = pa.Table.from_batches(list(batches))
             if table.num_rows == 0:
                 return
-            rows = np.unique(table.column("row_id").to_numpy())
+            row_col = table.column("row_id").to_numpy()
+            rows, first = np.unique(row_col, return_index=True)
             m = len(rows)
+            row_labels = table.column("label").to_numpy()[first]
+            row_groups = table.column("pico_group").to_numpy()[first]
             per_it: list[list[SparsePredictions]] = []
             it_col = table.column("iteration").to_numpy()
             br_col = table.column("branch").to_numpy()
@@ -244,32 +294,44 @@ class SparkStore:
                         _to_sparse(sel, m, k_all, f"branch {b} of iteration {t}", rows)
                     )
                 per_it.append(branches)
-            g = b_group.value
             cand = candidate_evidence(
-                per_it, b_trained.value, b_labels.value[rows], n_classes=k_all,
-                groups=None if g is None else g[rows], max_candidates=max_c,
+                per_it, b_trained.value, row_labels, n_classes=k_all,  # global P_t
+                groups=row_groups if grouped else None, max_candidates=max_c,
             )
-            w = cand.width
-            per_row = len(iters) * (w + 1)
-            slots = pa.array(np.arange(0, m * w + 1, w, dtype=np.int32))
-            yield pa.RecordBatch.from_arrays(
-                [
-                    pa.array(rows.astype(np.int64)),
-                    pa.ListArray.from_arrays(slots, pa.array(cand.classes.ravel())),
-                    pa.ListArray.from_arrays(slots, pa.array(cand.valid.ravel())),
-                    pa.ListArray.from_arrays(
-                        pa.array(np.arange(0, m * per_row + 1, per_row, dtype=np.int32)),
-                        pa.array(cand.evidence.transpose(1, 0, 2).ravel()),
-                    ),
-                    pa.array(np.full(m, w, dtype=np.int32)),
-                ],
-                names=["row_id", "classes", "valid", "evidence", "width"],
-            )
+            yield _rows_batch(rows, row_labels, row_groups, cand)
 
-        result = preds.repartition(parts, "pico_group").mapInArrow(build, out_schema).toArrow()
-        for b in (b_labels, b_group, b_trained):
-            b.unpersist()
-        return _assemble(result, n, k, len(its), np.asarray(sizes, dtype=np.float64))
+        frame = (
+            preds.repartition(parts, "pico_group")
+            .mapInArrow(build, _ROWS_SCHEMA)
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        built = frame.count()
+        b_trained.unpersist()
+        if built != n:
+            frame.unpersist()
+            raise ValueError(f"the Spark vote built {built} of {n} rows")
+        return SparkRows(
+            frame, n, k, np.asarray(sizes, dtype=np.float64), grouped=groups is not None
+        )
+
+    def candidate_evidence(
+        self,
+        iterations: Sequence[int],
+        *,
+        trained_on: Sequence[np.ndarray],
+        labels: np.ndarray,
+        groups: np.ndarray | None = None,
+        max_candidates: int | None = 64,
+    ) -> CandidateEvidence:
+        """Every row's candidate evidence collected into the driver (N x W; small data)."""
+        rows = self.candidate_rows(
+            iterations, trained_on=trained_on, labels=labels, groups=groups,
+            max_candidates=max_candidates,
+        )
+        try:
+            return rows.take(np.arange(self.n_rows))[0]
+        finally:
+            rows.close()
 
     def close(self) -> None:
         """Delete the Parquet files."""
@@ -294,21 +356,56 @@ def _to_sparse(
                          "predicted exactly once per branch")
     idx_col = table.column("indices").combine_chunks()
     val_col = table.column("values").combine_chunks()
-    width = len(idx_col.flatten()) // max(n, 1)
-    idx = idx_col.flatten().to_numpy().reshape(n, width)[order]
-    vals = val_col.flatten().to_numpy().reshape(n, width)[order]
-    res = table.column("residual").to_numpy()[order]
     mat = sp.csr_matrix(
-        (vals.ravel(), idx.ravel(), np.arange(0, n * width + 1, width)), shape=(n, k)
-    )
+        (
+            val_col.flatten().to_numpy(),
+            idx_col.flatten().to_numpy(),
+            idx_col.offsets.to_numpy() - idx_col.offsets[0].as_py(),
+        ),
+        shape=(n, k),
+    )[order]  # rows may keep different numbers of classes
+    res = table.column("residual").to_numpy()[order]
     return SparsePredictions(mat, res.astype(np.float64))
 
 
-def _assemble(table: Any, n: int, k: int, n_iter: int, sizes: np.ndarray) -> CandidateEvidence:
-    """Rows of candidate columns from the partitions, padded to the widest, in row order."""
-    rows = table.column("row_id").to_numpy()
-    if len(rows) != n or len(np.unique(rows)) != n:
-        raise ValueError(f"the Spark vote returned {len(np.unique(rows))} of {n} rows")
+_ROWS_SCHEMA = (
+    "row_id long, label long, pico_group long, classes array<long>, valid array<boolean>, "
+    "evidence array<double>, width int"
+)
+
+
+def _rows_batch(
+    rows: np.ndarray, labels: np.ndarray, groups: np.ndarray, cand: CandidateEvidence
+) -> Any:
+    """Candidate evidence of some rows as one Arrow batch of :data:`_ROWS_SCHEMA`."""
+    import pyarrow as pa
+
+    m, w = len(rows), cand.width
+    n_iter = cand.evidence.shape[0]
+    per_row = n_iter * (w + 1)
+    slots = pa.array(np.arange(0, m * w + 1, w, dtype=np.int32))
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(rows.astype(np.int64)),
+            pa.array(labels.astype(np.int64)),
+            pa.array(groups.astype(np.int64)),
+            pa.ListArray.from_arrays(slots, pa.array(cand.classes.ravel())),
+            pa.ListArray.from_arrays(slots, pa.array(cand.valid.ravel())),
+            pa.ListArray.from_arrays(
+                pa.array(np.arange(0, m * per_row + 1, per_row, dtype=np.int32)),
+                pa.array(cand.evidence.transpose(1, 0, 2).ravel()),
+            ),
+            pa.array(np.full(m, w, dtype=np.int32)),
+        ],
+        names=["row_id", "label", "pico_group", "classes", "valid", "evidence", "width"],
+    )
+
+
+def _assemble(
+    table: Any, positions: np.ndarray, n: int, k: int, sizes: np.ndarray
+) -> CandidateEvidence:
+    """Rows of candidate columns (table row j goes to row ``positions[j]``), padded to the widest."""
+    n_iter = len(sizes)
     widths = table.column("width").to_numpy()
     w = int(widths.max(initial=1))
     classes = np.zeros((n, w), dtype=np.int64)
@@ -326,7 +423,7 @@ def _assemble(table: Any, n: int, k: int, n_iter: int, sizes: np.ndarray) -> Can
         sel = np.flatnonzero(widths == width)
         starts = cls_off[sel]
         take = starts[:, None] + np.arange(width)
-        r = rows[sel]
+        r = positions[sel]
         classes[r, :width] = cls_flat[take]
         valid[r, :width] = val_flat[take]
         ev = ev_flat[ev_off[sel][:, None] + np.arange(n_iter * (width + 1))]
@@ -334,3 +431,157 @@ def _assemble(table: Any, n: int, k: int, n_iter: int, sizes: np.ndarray) -> Can
         evidence[:, r, :width] = ev[:, :, :width]
         evidence[:, r, w] = ev[:, :, width]  # the rest column goes last
     return CandidateEvidence(classes, valid, evidence, sizes, k)
+
+
+def _partition(
+    batches: Iterator[Any], k: int, sizes: np.ndarray, grouped: bool
+) -> tuple[np.ndarray, CandidateEvidence, np.ndarray, np.ndarray | None] | None:
+    """One partition's rows: ids, candidate evidence, labels, groups (None if empty)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_batches(list(batches))
+    m = table.num_rows
+    if m == 0:
+        return None
+    cand = _assemble(table, np.arange(m), m, k, sizes)
+    groups = table.column("pico_group").to_numpy() if grouped else None
+    return table.column("row_id").to_numpy(), cand, table.column("label").to_numpy(), groups
+
+
+class SparkRows:
+    """Candidate evidence cached on Spark, for :meth:`~pico.vote.BayesianVote.fit_rows`.
+
+    Made by :meth:`SparkStore.candidate_rows`; partitioned by duplicate group. Every
+    method runs one Spark job over the cached rows; the driver receives sums (K x K at
+    most), a sample of rows, or four numbers per row.
+    """
+
+    def __init__(
+        self, frame: Any, n: int, k: int, sizes: np.ndarray, *, grouped: bool
+    ) -> None:
+        self.frame = frame
+        self.n = n
+        self.k = k
+        self.sizes = sizes
+        self.grouped = grouped
+
+    def _spark(self) -> Any:
+        return self.frame.sparkSession
+
+    def em_pass(self, model: Any, state: dict[str, Any], what: str) -> dict[str, Any]:
+        """:func:`~pico.vote.bayes.em_pass` on every partition, the sums added here."""
+        import pickle
+
+        import pyarrow as pa
+
+        from ..vote.bayes import add_passes, em_pass
+
+        k, sizes, grouped = self.k, self.sizes, self.grouped
+        shipped = self._spark().sparkContext.broadcast(
+            (type(model)(**model.get_params()), state, what)
+        )
+
+        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            part = _partition(batches, k, sizes, grouped)
+            if part is None:
+                return
+            _, cand, labels, groups = part
+            mdl, st, kind = shipped.value
+            sums = em_pass(mdl, cand, labels, groups, st, kind)
+            for key in ("direct", "taken"):  # K x K, nonzero only at the rows' candidates
+                if key in sums:
+                    flat = sums[key].ravel()
+                    nz = np.flatnonzero(flat)
+                    sums[key] = (nz, flat[nz])
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([pickle.dumps(sums, protocol=pickle.HIGHEST_PROTOCOL)])],
+                names=["sums"],
+            )
+
+        try:
+            parts = self.frame.mapInArrow(run, "sums binary").collect()
+        finally:
+            shipped.unpersist()
+        total: dict[str, Any] | None = None
+        for row in parts:
+            sums = pickle.loads(row["sums"])
+            for key in ("direct", "taken"):
+                if key in sums:
+                    nz, values = sums[key]
+                    dense = np.zeros(k * k)
+                    dense[nz] = values
+                    sums[key] = dense.reshape(k, k)
+            total = add_passes(total, sums)
+        if total is None:
+            raise ValueError("the Spark vote has no rows")
+        return total
+
+    def take(
+        self, rows: np.ndarray
+    ) -> tuple[CandidateEvidence, np.ndarray, np.ndarray | None]:
+        """The candidate evidence, labels and groups of ``rows`` (sorted), collected here."""
+        import pandas as pd
+        from pyspark.sql import functions as F
+
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == self.n:
+            table = self.frame.toArrow()
+        else:
+            wanted = self._spark().createDataFrame(pd.DataFrame({"row_id": rows}))
+            table = self.frame.join(F.broadcast(wanted), "row_id").toArrow()
+        ids = table.column("row_id").to_numpy()
+        if len(ids) != len(rows):
+            raise ValueError(f"the Spark vote returned {len(ids)} of {len(rows)} rows")
+        positions = np.searchsorted(rows, ids)
+        cand = _assemble(table, positions, len(rows), self.k, self.sizes)
+        labels = np.empty(len(rows), dtype=np.int64)
+        labels[positions] = table.column("label").to_numpy()
+        groups = None
+        if self.grouped:
+            groups = np.empty(len(rows), dtype=np.int64)
+            groups[positions] = table.column("pico_group").to_numpy()
+        return cand, labels, groups
+
+    def finish(self, model: Any, state: dict[str, Any]) -> None:
+        """Each row's outcome (best class and probability, given label's, changes)."""
+        import pyarrow as pa
+
+        from ..vote.bayes import row_outcome
+
+        k, sizes, grouped = self.k, self.sizes, self.grouped
+        shipped = self._spark().sparkContext.broadcast((type(model)(**model.get_params()), state))
+
+        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            part = _partition(batches, k, sizes, grouped)
+            if part is None:
+                return
+            ids, cand, labels, groups = part
+            mdl, st = shipped.value
+            out = row_outcome(mdl, cand, labels, groups, st)
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(ids), pa.array(labels)]
+                + [pa.array(out[key]) for key in ("best", "best_p", "given_p", "changes")],
+                names=["row_id", "labels", "best", "best_p", "given_p", "changes"],
+            )
+
+        schema = (
+            "row_id long, labels long, best long, best_p double, given_p double, changes double"
+        )
+        try:
+            table = self.frame.mapInArrow(run, schema).toArrow()
+        finally:
+            shipped.unpersist()
+        ids = table.column("row_id").to_numpy()
+        if len(ids) != self.n or len(np.unique(ids)) != self.n:
+            raise ValueError(f"the Spark vote returned {len(np.unique(ids))} of {self.n} rows")
+        summary: dict[str, np.ndarray] = {}
+        for key in ("labels", "best", "best_p", "given_p", "changes"):
+            col = table.column(key).to_numpy()
+            full = np.empty(self.n, dtype=col.dtype)
+            full[ids] = col
+            summary[key] = full
+        model._keep_summary(summary)
+
+    def close(self) -> None:
+        """Drop the cached rows."""
+        self.frame.unpersist()

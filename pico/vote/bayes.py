@@ -38,6 +38,8 @@ from .candidates import (
     candidate_counts,
     candidate_evidence,
     column_prior,
+    count_statistics,
+    counts_from_statistics,
     dense_posterior,
     label_loglik,
     probability_of,
@@ -46,9 +48,11 @@ from .candidates import (
 
 __all__ = [
     "BayesianVote",
+    "RowsInMemory",
     "bayes_posterior",
     "checker_evidence",
     "class_frequencies",
+    "em_pass",
     "fit_noise_matrix",
     "noise_from_counts",
 ]
@@ -287,7 +291,30 @@ class BayesianVote:
             [branches], [used], labels, n_classes=k, groups=groups,
             max_candidates=self.max_candidates,
         )
-        return self._fit_em(cand, labels, groups)
+        return self.fit_rows(RowsInMemory(cand, labels, groups))
+
+    def fit_rows(self, rows: Any) -> BayesianVote:
+        """Fit on rows of candidate evidence held by ``rows`` (:class:`RowsInMemory`).
+
+        ``rows`` may keep its rows elsewhere (the Spark store keeps them on Spark): the
+        EM only asks it for sums over its rows (:func:`em_pass`), for a sample of rows
+        (the tempering's fit) and, at the end, for each row's outcome.
+        """
+        state, history = self._fit_em(rows)
+        rows.finish(self, state)
+        self.log_likelihood_ = history
+        self.noise_ = state["noise"]
+        self.class_prior_ = state["prior"]
+        self.weights_ = state["weights"]
+        self.stay_ = state["stay"]
+        self.betas_ = self.weights_ / rows.sizes
+        self.beta_ = float(self.betas_[-1])
+        self.n_branches_ = int(rows.sizes[-1])
+        _log.debug(
+            "vote: beta*M %s, stay %.3f after %d EM steps",
+            np.round(self.weights_, 3).tolist(), self.stay_, len(history),
+        )
+        return self
 
     # The EM, shared with the label-history model, on candidate columns: ``evidence``
     # has shape (T, N, C), each iteration's mean branch evidence; ``prior_cols`` (N, C)
@@ -305,7 +332,7 @@ class BayesianVote:
             log_q += w * ev
         return log_q - _row_logsumexp(log_q)[:, None]  # type: ignore[no-any-return]
 
-    def _update_stay(
+    def _stay_sums(
         self,
         evidence: np.ndarray,
         label_ll: np.ndarray,
@@ -313,13 +340,27 @@ class BayesianVote:
         same_cols: np.ndarray,
         weights: np.ndarray,
         stay: float,
-    ) -> float:
+    ) -> tuple[float, float]:
+        """Sums of the stay probability's update over rows (none: one label throughout)."""
+        return 0.0, 0.0
+
+    def _stay_from_sums(self, total: float, count: float, stay: float) -> float:
         return stay
 
-    def _fit_em(
-        self, cand: CandidateEvidence, labels: np.ndarray, groups: np.ndarray | None
-    ) -> BayesianVote:
-        k, n = cand.n_classes, len(labels)
+    def _expected_changes(
+        self,
+        evidence: np.ndarray,
+        label_ll: np.ndarray,
+        prior_cols: np.ndarray,
+        same_cols: np.ndarray,
+        weights: np.ndarray,
+        stay: float,
+    ) -> np.ndarray:
+        """Expected label changes along each row's history (none for the vote)."""
+        return np.zeros(label_ll.shape[0])
+
+    def _fit_em(self, rows: Any) -> tuple[dict[str, Any], list[float]]:
+        n = rows.n
         rng = np.random.default_rng(self.random_state)
         sample = (
             np.sort(rng.choice(n, self.max_rows_for_beta, replace=False))
@@ -331,46 +372,14 @@ class BayesianVote:
             if len(sample) > self.profile_rows
             else sample
         )
-        part = CandidateEvidence(
-            cand.classes[few], cand.valid[few], cand.evidence[:, few], cand.sizes, k
-        )
-        part_groups = groups[few] if groups is not None else None
         # The tempering and the noise matrix trade off along a ridge (flat checkers and
         # reliable labels explain the given labels almost as well as sharp checkers and
         # noisy labels), where alternating updates stall. So first the profile
         # likelihood: for one weight shared by every iteration, run EM for T, the prior
         # and the stay probability to convergence, on the sampled rows; keep the best.
-        state = self._profile(part, labels[few], part_groups)
+        state = self._profile(*rows.take(few))
         # Then EM on every row from there, refining each iteration's weight.
-        state, history = self._em_steps(
-            cand, labels, groups, state, steps=self.max_iter, refit=sample
-        )
-        post = _softmax(state["log_q"] + _group_sum(state["label_ll"], groups))
-        w = cand.width
-        weights = state["weights"]
-        self._cand = cand
-        self._labels = labels
-        self.candidates_ = np.where(cand.valid, cand.classes, -1)
-        self.candidate_posterior_ = np.where(cand.valid, post[:, :w], 0.0)
-        self.rest_posterior_ = post[:, w].copy()
-        self.weights_ = weights
-        self.betas_ = weights / cand.sizes
-        self.beta_ = float(self.betas_[-1])
-        self.n_branches_ = int(cand.sizes[-1])
-        self.stay_ = state["stay"]
-        self.noise_ = state["noise"]
-        self.class_prior_ = state["prior"]
-        self.log_likelihood_ = history
-        self._label_ll = state["label_ll"]
-        self._cols = state["cols"]
-        _log.debug(
-            "vote: beta*M %s, stay %.3f after %d EM steps, %d candidate columns",
-            np.round(weights, 3).tolist(),
-            self.stay_,
-            len(history),
-            w,
-        )
-        return self
+        return self._em_steps(rows, state, steps=self.max_iter, refit=rows.take(sample))
 
     def _initial_state(self, cand: CandidateEvidence, labels: np.ndarray) -> dict[str, Any]:
         k = cand.n_classes
@@ -406,7 +415,7 @@ class BayesianVote:
                         counts, diag_strength=self.diag_strength, off_strength=self.off_strength
                     )
                 state, history = self._em_steps(
-                    cand, labels, groups, state, steps=self.profile_steps
+                    RowsInMemory(cand, labels, groups), state, steps=self.profile_steps
                 )
                 if best is None or history[-1] > best[0]:
                     best = (history[-1], state)
@@ -423,58 +432,85 @@ class BayesianVote:
 
     def _em_steps(
         self,
-        cand: CandidateEvidence,
-        labels: np.ndarray,
-        groups: np.ndarray | None,
+        rows: Any,
         state: dict[str, Any],
         *,
         steps: int,
-        refit: np.ndarray | None = None,
+        refit: tuple[CandidateEvidence, np.ndarray, np.ndarray | None] | None = None,
     ) -> tuple[dict[str, Any], list[float]]:
         """EM for the noise matrix, prior and stay (and the weights on ``refit`` rows).
 
-        Returns the state (with the columns' prior, label log-likelihoods and log q of
-        the last step) and the mean marginal log-likelihood after each step.
+        ``rows`` gives sums over all rows (:func:`em_pass`); ``refit`` holds the sampled
+        rows the weights are fitted on. Returns the state and the mean marginal
+        log-likelihood after each step.
         """
-        evidence, k, n = cand.evidence, cand.n_classes, len(labels)
         noise, prior = state["noise"], state["prior"]
         weights, stay = state["weights"], state["stay"]
-        cols = column_prior(cand, prior)
-        label_ll = label_loglik(cand, labels, noise, prior)
-        log_q: np.ndarray | None = None
+        k, n = len(prior), rows.n
+        sums: dict[str, Any] | None = None
         history: list[float] = []
         for step in range(steps):
             if refit is not None and step % 5 == 0:
+                r_cand, r_labels, _ = refit
                 weights = self._fit_weights(
-                    evidence[:, refit], cols[refit], label_ll[refit], weights, stay
+                    r_cand.evidence, column_prior(r_cand, prior),
+                    label_loglik(r_cand, r_labels, noise, prior), weights, stay,
                 )
-                log_q = None
-            if log_q is None:
-                log_q = self._log_q(evidence, cols, weights, stay)
-            post = _softmax(log_q + _group_sum(label_ll, groups))
-            counts = candidate_counts(cand, post, labels, noise, prior)
+                sums = None
+            theta = {"noise": noise, "prior": prior, "weights": weights, "stay": stay}
+            if sums is None:
+                sums = rows.em_pass(self, theta, "counts")
+            counts = counts_from_statistics(
+                sums["direct"], sums["taken"], sums["per_label"], noise, prior
+            )
             noise = noise_from_counts(
                 counts, diag_strength=self.diag_strength, off_strength=self.off_strength
             )
             prior = (counts.sum(axis=1) + 0.5) / (n + 0.5 * k)
-            cols = column_prior(cand, prior)
-            label_ll = label_loglik(cand, labels, noise, prior)
-            if evidence.shape[0] > 1:  # one iteration: no chain, the stay stays 1
-                stay = self._update_stay(
-                    evidence, label_ll, cols, rest_same_redraw(cand, prior), weights, stay
+            if len(weights) > 1:  # one iteration: no chain, the stay stays 1
+                stay_sums = rows.em_pass(
+                    self, {"noise": noise, "prior": prior, "weights": weights, "stay": stay},
+                    "stay",
                 )
-            log_q = self._log_q(evidence, cols, weights, stay)
-            history.append(_marginal_ll(log_q, label_ll))
+                stay = self._stay_from_sums(stay_sums["stay_sum"], stay_sums["stay_n"], stay)
+            theta = {"noise": noise, "prior": prior, "weights": weights, "stay": stay}
+            sums = rows.em_pass(self, theta, "counts")
+            history.append(sums["ll_sum"] / n)
             if len(history) > 1 and abs(history[-1] - history[-2]) < self.tol:
                 break
-        if log_q is None:
-            log_q = self._log_q(evidence, cols, weights, stay)
-            history.append(_marginal_ll(log_q, label_ll))
-        out = {
-            "noise": noise, "prior": prior, "weights": weights, "stay": stay,
-            "cols": cols, "label_ll": label_ll, "log_q": log_q,
-        }
-        return out, history
+        if not history:
+            theta = {"noise": noise, "prior": prior, "weights": weights, "stay": stay}
+            history.append(rows.em_pass(self, theta, "counts")["ll_sum"] / n)
+        return {"noise": noise, "prior": prior, "weights": weights, "stay": stay}, history
+
+    def _keep_rows(
+        self,
+        cand: CandidateEvidence,
+        labels: np.ndarray,
+        groups: np.ndarray | None,
+        state: dict[str, Any],
+    ) -> None:
+        """Keep every row's candidate posterior (rows held in memory)."""
+        out = row_outcome(self, cand, labels, groups, state, posterior=True)
+        w = cand.width
+        post = out["posterior"]
+        self._cand: CandidateEvidence | None = cand
+        self._labels = labels
+        self._summary: dict[str, np.ndarray] | None = None
+        self.candidates_ = np.where(cand.valid, cand.classes, -1)
+        self.candidate_posterior_ = np.where(cand.valid, post[:, :w], 0.0)
+        self.rest_posterior_ = post[:, w].copy()
+        self.expected_changes_ = out["changes"]
+
+    def _keep_summary(self, summary: dict[str, np.ndarray]) -> None:
+        """Keep each row's outcome only (rows held elsewhere: their posterior stays there).
+
+        ``summary`` holds ``labels``, ``best``, ``best_p``, ``given_p`` and ``changes``.
+        """
+        self._cand = None
+        self._summary = summary
+        self._labels = summary["labels"]
+        self.expected_changes_ = summary["changes"]
 
     def _columns(self) -> np.ndarray:
         return np.concatenate([self.candidate_posterior_, self.rest_posterior_[:, None]], axis=1)
@@ -482,19 +518,42 @@ class BayesianVote:
     @property
     def posterior_(self) -> np.ndarray:
         """Posterior over every class, shape (N, K); the rest spread by ``P(c) T[c, y~]``."""
+        if self._cand is None:
+            raise InvalidInputError(
+                "the posterior of every class stays where the rows were fitted (the Spark "
+                "store keeps it on Spark); use best() and probability(), or the memory store"
+            )
         return dense_posterior(
             self._cand, self._columns(), self._labels, self.noise_, self.class_prior_
         )
 
     def probability(self, codes: np.ndarray) -> np.ndarray:
-        """Posterior probability of class ``codes[i]`` (coded 0..K-1) for each row i."""
+        """Posterior probability of class ``codes[i]`` (coded 0..K-1) for each row i.
+
+        When the rows were fitted elsewhere (the Spark store), only each row's given
+        label and best candidate are known here.
+        """
+        codes = np.asarray(codes, dtype=np.int64)
+        if self._cand is None:
+            summary = self._summary
+            assert summary is not None
+            at_given = codes == summary["labels"]
+            at_best = codes == summary["best"]
+            if not np.all(at_given | at_best):
+                raise InvalidInputError(
+                    "with rows fitted on Spark only the given label's and the best "
+                    "candidate's probabilities are kept; fit in memory for other classes"
+                )
+            return np.where(at_given, summary["given_p"], summary["best_p"])
         return probability_of(
-            self._cand, self._columns(), np.asarray(codes, dtype=np.int64), self._labels,
-            self.noise_, self.class_prior_,
+            self._cand, self._columns(), codes, self._labels, self.noise_, self.class_prior_,
         )
 
     def best(self) -> tuple[np.ndarray, np.ndarray]:
         """Most probable candidate class of each row and its posterior probability."""
+        if self._cand is None:
+            assert self._summary is not None
+            return self._summary["best"], self._summary["best_p"]
         return best_candidate(self._cand, self._columns())
 
     def _fit_weights(
@@ -547,6 +606,135 @@ class BayesianVote:
             "profile_steps": self.profile_steps,
             "random_state": self.random_state,
         }
+
+
+class RowsInMemory:
+    """Rows of candidate evidence held in this process, for :meth:`BayesianVote.fit_rows`.
+
+    The interface the EM needs from where the rows live: ``n`` and ``sizes``;
+    ``em_pass`` (sums over every row), ``take`` (some rows, in memory) and ``finish``
+    (each row's outcome kept on the model). ``pico.store.spark`` has the Spark one.
+    """
+
+    def __init__(
+        self, cand: CandidateEvidence, labels: np.ndarray, groups: np.ndarray | None = None
+    ) -> None:
+        self.cand = cand
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.groups = groups
+        self.n = len(self.labels)
+        self.sizes = np.asarray(cand.sizes, dtype=np.float64)
+
+    def em_pass(self, model: BayesianVote, state: dict[str, Any], what: str) -> dict[str, Any]:
+        """:func:`em_pass` over every row."""
+        return em_pass(model, self.cand, self.labels, self.groups, state, what)
+
+    def take(
+        self, rows: np.ndarray
+    ) -> tuple[CandidateEvidence, np.ndarray, np.ndarray | None]:
+        """The candidate evidence, labels and groups of ``rows`` (sorted row numbers)."""
+        if len(rows) == self.n:
+            return self.cand, self.labels, self.groups
+        c = self.cand
+        part = CandidateEvidence(
+            c.classes[rows], c.valid[rows], c.evidence[:, rows], c.sizes, c.n_classes
+        )
+        return part, self.labels[rows], None if self.groups is None else self.groups[rows]
+
+    def finish(self, model: BayesianVote, state: dict[str, Any]) -> None:
+        """Keep every row's posterior on the model."""
+        model._keep_rows(self.cand, self.labels, self.groups, state)
+
+
+def em_pass(
+    model: BayesianVote,
+    cand: CandidateEvidence,
+    labels: np.ndarray,
+    groups: np.ndarray | None,
+    state: dict[str, Any],
+    what: str,
+) -> dict[str, Any]:
+    """One pass of the EM over a block of rows: sums that add up over blocks.
+
+    A block must hold whole groups (rows that pool their given labels).
+
+    Parameters
+    ----------
+    model : BayesianVote
+        Gives the checker-only belief (``_log_q``) and the chain's sums.
+    cand, labels, groups
+        The block's rows.
+    state : dict
+        ``noise``, ``prior``, ``weights`` and ``stay``.
+    what : {"counts", "stay"}
+        "counts": the summed marginal log-likelihood ``ll_sum`` of the given labels and
+        the noise-matrix count statistics (:func:`~pico.vote.candidates.count_statistics`);
+        "stay": the sums of the stay probability's update.
+    """
+    noise, prior = state["noise"], state["prior"]
+    cols = column_prior(cand, prior)
+    label_ll = label_loglik(cand, labels, noise, prior)
+    if what == "stay":
+        total, count = model._stay_sums(
+            cand.evidence, label_ll, cols, rest_same_redraw(cand, prior),
+            state["weights"], state["stay"],
+        )
+        return {"stay_sum": total, "stay_n": count}
+    if what != "counts":
+        raise ValueError(f"what must be 'counts' or 'stay', not {what!r}")
+    log_q = model._log_q(cand.evidence, cols, state["weights"], state["stay"])
+    post = _softmax(log_q + _group_sum(label_ll, groups))
+    direct, taken, per_label = count_statistics(cand, post, labels, noise, prior)
+    return {
+        "ll_sum": float(_row_logsumexp(log_q + label_ll).sum()),
+        "direct": direct,
+        "taken": taken,
+        "per_label": per_label,
+    }
+
+
+def add_passes(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
+    """Sum of two blocks' :func:`em_pass` results."""
+    if a is None:
+        return dict(b)
+    return {key: a[key] + b[key] for key in b}
+
+
+def row_outcome(
+    model: BayesianVote,
+    cand: CandidateEvidence,
+    labels: np.ndarray,
+    groups: np.ndarray | None,
+    state: dict[str, Any],
+    *,
+    posterior: bool = False,
+) -> dict[str, np.ndarray]:
+    """Each row's best candidate, its probability, the given label's, expected changes.
+
+    With ``posterior``, also the columns' posterior (N, W + 1).
+    """
+    noise, prior, weights, stay = state["noise"], state["prior"], state["weights"], state["stay"]
+    cols = column_prior(cand, prior)
+    label_ll = label_loglik(cand, labels, noise, prior)
+    log_q = model._log_q(cand.evidence, cols, weights, stay)
+    post = _softmax(log_q + _group_sum(label_ll, groups))
+    best, best_p = best_candidate(cand, post)
+    out = {
+        "labels": labels,
+        "best": best,
+        "best_p": best_p,
+        "given_p": probability_of(cand, post, labels, labels, noise, prior),
+        "changes": (
+            model._expected_changes(
+                cand.evidence, label_ll, cols, rest_same_redraw(cand, prior), weights, stay
+            )
+            if len(weights) > 1
+            else np.zeros(len(labels))
+        ),
+    }
+    if posterior:
+        out["posterior"] = post
+    return out
 
 
 def _log0(x: np.ndarray) -> np.ndarray:

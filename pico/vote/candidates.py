@@ -43,6 +43,8 @@ __all__ = [
     "candidate_counts",
     "candidate_evidence",
     "column_prior",
+    "count_statistics",
+    "counts_from_statistics",
     "label_loglik",
 ]
 
@@ -318,6 +320,54 @@ def _rest_rate(
     return rate
 
 
+def count_statistics(
+    cand: CandidateEvidence,
+    post: np.ndarray,
+    labels: np.ndarray,
+    noise: np.ndarray,
+    prior: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sums :func:`candidate_counts` is made of, additive over blocks of rows.
+
+    Returns
+    -------
+    direct : ndarray of shape (K, K)
+        ``sum_i post_i(c) [y~_i = l]`` over the rows' candidate columns.
+    taken : ndarray of shape (K, K)
+        ``sum_i rate_i [y~_i = l]`` over the rows where c is a candidate (the rest's
+        share is taken back there).
+    per_label : ndarray of shape (K,)
+        ``sum_i rate_i [y~_i = l]`` over all rows; ``rate_i = post_i(rest) / R_i``.
+    """
+    k = cand.n_classes
+    w = cand.width
+    flat = (cand.classes * k + labels[:, None])[cand.valid]
+    direct = np.bincount(flat, weights=post[:, :w][cand.valid], minlength=k * k)
+    rate = _rest_rate(cand, post, labels, noise, prior)
+    taken = np.bincount(
+        flat, weights=np.broadcast_to(rate[:, None], cand.classes.shape)[cand.valid],
+        minlength=k * k,
+    )
+    per_label = np.bincount(labels, weights=rate, minlength=k)
+    return direct.reshape(k, k), taken.reshape(k, k), per_label
+
+
+def counts_from_statistics(
+    direct: np.ndarray,
+    taken: np.ndarray,
+    per_label: np.ndarray,
+    noise: np.ndarray,
+    prior: np.ndarray,
+) -> np.ndarray:
+    """Expected (true class, given label) counts from :func:`count_statistics` sums.
+
+    The rest of row i holds ``post_i(rest) P(c) T[c, y~_i] / R_i`` for each c outside
+    its candidates: it is added for all c, then taken back at the candidates.
+    """
+    spread = np.clip(per_label[None, :] - taken, 0.0, None)
+    return direct + prior[:, None] * noise * spread  # type: ignore[no-any-return]
+
+
 def candidate_counts(
     cand: CandidateEvidence,
     post: np.ndarray,
@@ -342,21 +392,8 @@ def candidate_counts(
     ndarray of shape (K, K)
         counts[c, l]; its row sums are the expected class sizes.
     """
-    k = cand.n_classes
-    w = cand.width
-    flat = cand.classes * k + labels[:, None]
-    counts = np.bincount(
-        flat[cand.valid], weights=post[:, :w][cand.valid], minlength=k * k
-    ).reshape(k, k)
-    # The rest of row i holds post_i(rest) P(c) T[c, y~_i] / R_i for each c outside
-    # its candidates: add it for all c, then take it back at the candidates.
-    rate = _rest_rate(cand, post, labels, noise, prior)
-    spread = np.bincount(labels, weights=rate, minlength=k)[None, :] - np.bincount(
-        flat[cand.valid], weights=np.broadcast_to(rate[:, None], flat.shape)[cand.valid],
-        minlength=k * k,
-    ).reshape(k, k)
-    counts += prior[:, None] * noise * np.clip(spread, 0.0, None)
-    return counts
+    return counts_from_statistics(*count_statistics(cand, post, labels, noise, prior),
+                                  noise, prior)
 
 
 def dense_posterior(
