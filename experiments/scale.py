@@ -102,6 +102,15 @@ def synthetic_iteration(
     return branches
 
 
+def synthetic_labels(config: dict) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """The seeded generator, the clean labels and the given labels (``noise`` of them wrong)."""
+    n, k = config["rows"], config["classes"]
+    rng = np.random.default_rng(config["seed"])
+    clean = rng.integers(0, k, n)
+    flip = rng.random(n) < config["noise"]
+    return rng, clean, np.where(flip, (clean + rng.integers(1, 6, n)) % k, clean)
+
+
 def run_one(config: dict, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     """Build inputs, run the step, report times and peak memory (in a child process)."""
     from threadpoolctl import threadpool_limits
@@ -110,10 +119,7 @@ def run_one(config: dict, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     from pico.vote.candidates import candidate_evidence
 
     n, k, t_max = config["rows"], config["classes"], config["iterations"]
-    rng = np.random.default_rng(config["seed"])
-    clean = rng.integers(0, k, n)
-    flip = rng.random(n) < config["noise"]
-    given = np.where(flip, (clean + rng.integers(1, 6, n)) % k, clean)
+    rng, clean, given = synthetic_labels(config)
     iterations, trained_on = [], []
     labels = given
     for t in range(t_max):
@@ -214,10 +220,7 @@ def run_store(config: dict, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     from pico.store.spark import SparkStore, spark_session
 
     n, k, t_max = config["rows"], config["classes"], config["iterations"]
-    rng = np.random.default_rng(config["seed"])
-    clean = rng.integers(0, k, n)
-    flip = rng.random(n) < config["noise"]
-    given = np.where(flip, (clean + rng.integers(1, 6, n)) % k, clean)
+    rng, clean, given = synthetic_labels(config)
     spark = config["store"] == "spark"
     folder = Path(tempfile.mkdtemp(prefix="pico-scale-"))
     with _PeakMemory() as peak, threadpool_limits(1):
