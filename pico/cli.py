@@ -168,11 +168,11 @@ def _input_options(command: Any) -> Any:
 )
 @click.option(
     "--jobs",
-    default=1,
+    default=-1,
     show_default=True,
     type=int,
-    help="Worker processes (-1: all cores); with --engine ray, above 1 caps the local Ray "
-    "runtime's CPUs.",
+    help="Worker processes (-1: all cores, the fastest on the engines benchmark); with "
+    "--engine ray, above 1 caps the local Ray runtime's CPUs.",
 )
 @click.option(
     "--engine",
@@ -684,7 +684,7 @@ def _trigger_line(found: dict[str, Any]) -> str:
 @click.option("--folds", default=2, show_default=True, type=int, help="Folds of the one split.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the split and sample.")
 @click.option(
-    "--jobs", default=1, show_default=True, type=int, help="Worker processes (-1: all cores)."
+    "--jobs", default=-1, show_default=True, type=int, help="Worker processes (-1: all cores)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON on stdout.")
 def check_command(**options: Any) -> None:
