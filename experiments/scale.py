@@ -272,6 +272,7 @@ def run_store(config: dict, queue: mp.Queue) -> None:  # type: ignore[type-arg]
         "em_steps": len(model.log_likelihood_),
         "stored_mb": stored / 2**20,
         "peak_mb": peak.peak,
+        "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "accuracy_given": float(np.mean(given == clean)),
         "accuracy_after": float(np.mean(best == clean)),
     })
@@ -294,13 +295,15 @@ def render_stores(results: list[dict], meta: dict) -> str:
             "rows built and cached on Spark, *build*, then the EM passes on Spark). "
             "*Peak*: the peak of the summed resident memory of the benchmark's process and "
             "all its children (for Spark: the driver, the JVM and the Python workers), "
-            "sampled every 0.2 s, the inputs included. *Dense*: one N x K float64 matrix "
-            "per checker, what the predictions would take unsparsified."
+            "sampled every 0.2 s, the inputs included; *driver*: the benchmark's own "
+            "process alone (its peak resident set: for Spark, what the driver held). "
+            "*Dense*: one N x K float64 matrix per checker, what the predictions would "
+            "take unsparsified."
         ),
         "",
         "| N | K | checkers | store | write s | build s | step s | EM steps | stored MB "
-        "| peak MB | dense MB | accuracy given -> after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| peak MB | driver MB | dense MB | accuracy given -> after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         checkers = r["iterations"] * r["branches"]
@@ -309,11 +312,21 @@ def render_stores(results: list[dict], meta: dict) -> str:
         lines.append(
             f"| {r['rows']:,} | {r['classes']:,} | {checkers} | {r['store']} | "
             f"{r['write_s']:.1f} | {build} | {r['step_s']:.1f} | {r['em_steps']} | "
-            f"{r['stored_mb']:.0f} | {r['peak_mb']:,.0f} | {dense:,.0f} | "
+            f"{r['stored_mb']:.0f} | {r['peak_mb']:,.0f} | "
+            f"{_mb(r.get('driver_peak_mb'))} | {dense:,.0f} | "
             f"{r['accuracy_given']:.3f} -> {r['accuracy_after']:.3f} |"
         )
-    lines += ["", meta.get("reading", ""), ""]
+    runs = sorted({(r.get("commit", meta["commit"]), r.get("command", meta["command"]))
+                   for r in results})
+    if len(runs) > 1:
+        lines += ["", "Rows from more than one run: " + "; ".join(
+            f"`{command}` at {commit}" for commit, command in runs) + "."]
+    lines += [""]
     return "\n".join(lines)
+
+
+def _mb(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
 
 
 def render(results: list[dict], meta: dict) -> str:
@@ -369,6 +382,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="memory vs Spark store (docs/benchmarks-spark.md)")
     parser.add_argument("--sizes", type=int, nargs="+", default=None,
                         help="with --stores: the row counts to run (default 100000 1000000)")
+    parser.add_argument("--only", choices=["memory", "spark"], default=None,
+                        help="with --stores --sizes: run one store (the other's rows stay)")
     parser.add_argument("--partitions", type=int, default=8,
                         help="with --stores: Spark partitions of the vote")
     parser.add_argument("--branches", type=int, default=4)
@@ -435,13 +450,15 @@ def run_stores(args: argparse.Namespace, meta: dict, out_dir: Path, ctx: object)
     json_path = args.json or out_dir / "spark.json"
     meta = {**meta, "command": "python experiments/scale.py --stores"
             + (" --quick" if args.quick else "")
-            + (" --sizes " + " ".join(map(str, args.sizes)) if args.sizes else "")}
+            + (" --sizes " + " ".join(map(str, args.sizes)) if args.sizes else "")
+            + (f" --only {args.only}" if args.only else "")}
+    stores = [args.only] if args.only else ["memory", "spark"]
     results: list[dict] = []
     if json_path.exists() and args.sizes:  # more sizes added to an earlier run's page
         results = [r for r in json.loads(json_path.read_text())["results"]
-                   if r["rows"] not in args.sizes]
+                   if r["rows"] not in args.sizes or r["store"] not in stores]
     for n, k, t, b in grid:
-        for store in ("memory", "spark"):
+        for store in stores:
             config = {
                 "rows": n, "classes": k, "iterations": t, "branches": b, "store": store,
                 "top_k": args.top_k, "noise": args.noise, "accuracy": args.accuracy,
@@ -453,7 +470,7 @@ def run_stores(args: argparse.Namespace, meta: dict, out_dir: Path, ctx: object)
             proc.start()
             result = queue.get()
             proc.join()
-            results.append(result)
+            results.append({**result, "commit": meta["commit"], "command": meta["command"]})
             results.sort(key=lambda r: (r["rows"], r["store"]))
             json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
