@@ -121,7 +121,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"A default PICO run (4 branches x 5 folds = 20 checker fits, one iteration) on "
         f"{meta.get('rows', '?')} rows of {meta.get('cell', '?')}, featurized once "
-        f"({meta.get('featurize_seconds', 0):.1f} s, not counted below), per engine and "
+        "(not counted below), per engine and "
         "checker. Baseline in the same run: cleanlab `find_label_issues(filter_by='both')` "
         "on 5-fold cross-validated probabilities of scikit-learn's `LogisticRegression` "
         "(flagged rows relabeled to the argmax), one process with one BLAS thread like "

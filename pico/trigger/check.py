@@ -94,7 +94,7 @@ def check(
     checker: Any = None,
     featurizer: Any = None,
     merge_duplicates: bool = True,
-    n_jobs: int = 1,
+    n_jobs: int = -1,
     random_state: int | None = 0,
 ) -> CheckResult:
     """Estimate how many labels are wrong, where, and whether cleaning is worth it.
@@ -122,8 +122,8 @@ def check(
         As for :func:`pico.clean`.
     merge_duplicates : bool, default=True
         Identical texts share a fold and one decision.
-    n_jobs : int, default=1
-        Worker processes (-1: all cores).
+    n_jobs : int, default=-1
+        Worker processes (-1: all cores; 1: this process only).
     random_state : int or None, default=0
 
     Returns
