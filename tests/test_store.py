@@ -217,3 +217,19 @@ def test_memory_store_nbytes_grows_with_top_k_not_classes(seed: int) -> None:
     assert filled(400, 8) > big_k  # grows with top_k ...
     assert filled(400, 4, n_rows=2 * n) == 2 * big_k  # ... and linearly with N
     assert big_k < n * 400 * 4 / 10  # far below a dense float32 (N, K) block
+
+
+def test_add_sparse_keeps_top_k_rows_as_given() -> None:
+    from pico.exceptions import InvalidInputError
+
+    probs = sp.csr_matrix(np.array([[0.7, 0.2, 0.0], [0.0, 0.1, 0.8]], dtype=np.float32))
+    pred = SparsePredictions(probs, np.array([0.1, 0.1]))
+    store = MemoryStore(2, 3, keep_iterations=1)
+    store.add_sparse(1, 0, pred)
+    (back,) = list(store.branches(1))
+    np.testing.assert_array_equal(back.probs.toarray(), probs.toarray())
+    assert store.n_branches(1) == 1 and store.nbytes > 0
+    store.add_sparse(2, 0, pred)  # keep_iterations=1 forgets iteration 1
+    assert store.n_branches(1) == 0 and store.n_branches(2) == 1
+    with pytest.raises(InvalidInputError, match="this store holds"):
+        store.add_sparse(3, 0, SparsePredictions(probs[:1], np.array([0.1])))

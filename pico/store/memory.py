@@ -104,11 +104,11 @@ class MemoryStore:
     @property
     def nbytes(self) -> int:
         """Memory held by the stored predictions, in bytes."""
-        return sum(
+        return int(sum(
             sum(p[0].nbytes + p[1].nbytes + p[2].nbytes + p[3].nbytes for p in parts)
             for parts in self._parts.values()
-        ) + sum(
+        )) + int(sum(
             pred.probs.data.nbytes + pred.probs.indices.nbytes + pred.residual.nbytes
             for key, pred in self._done.items()
             if not self._parts.get(key)  # recorded sparse: nothing else holds it
-        )
+        ))
