@@ -180,38 +180,11 @@ class LabelHistoryModel(BayesianVote):
         with np.errstate(divide="ignore"):
             return np.log(filtered[-1])  # type: ignore[no-any-return]
 
-    def _stay_sums(
-        self,
-        evidence: np.ndarray,
-        label_ll: np.ndarray,
-        prior_cols: np.ndarray,
-        same_cols: np.ndarray,
-        weights: np.ndarray,
-        stay: float,
-    ) -> tuple[float, float]:
-        """Baum-Welch sums: expected transitions that kept the label, and transitions."""
-        chain = self._smooth(evidence, label_ll, prior_cols, same_cols, weights, stay)
-        return float(chain.stayed.sum()), float(chain.stayed.size)
-
     def _stay_from_sums(self, total: float, count: float, stay: float) -> float:
         """The expected share of transitions that kept the label."""
         if count <= 0:
             return stay
         return float(np.clip(total / count, *self.stay_bounds))
-
-    def _expected_changes(
-        self,
-        evidence: np.ndarray,
-        label_ll: np.ndarray,
-        prior_cols: np.ndarray,
-        same_cols: np.ndarray,
-        weights: np.ndarray,
-        stay: float,
-    ) -> np.ndarray:
-        """Expected label changes along each row's smoothed history."""
-        return self._smooth(
-            evidence, label_ll, prior_cols, same_cols, weights, stay
-        ).expected_changes
 
     @staticmethod
     def _smooth(

@@ -314,25 +314,6 @@ class SparkStore:
             frame, n, k, np.asarray(sizes, dtype=np.float64), grouped=groups is not None
         )
 
-    def candidate_evidence(
-        self,
-        iterations: Sequence[int],
-        *,
-        trained_on: Sequence[np.ndarray],
-        labels: np.ndarray,
-        groups: np.ndarray | None = None,
-        max_candidates: int | None = 64,
-    ) -> CandidateEvidence:
-        """Every row's candidate evidence collected into the driver (N x W; small data)."""
-        rows = self.candidate_rows(
-            iterations, trained_on=trained_on, labels=labels, groups=groups,
-            max_candidates=max_candidates,
-        )
-        try:
-            return rows.take(np.arange(self.n_rows))[0]
-        finally:
-            rows.close()
-
     def close(self) -> None:
         """Delete the Parquet files."""
         shutil.rmtree(self.path, ignore_errors=True)
@@ -468,49 +449,39 @@ class SparkRows:
     def _spark(self) -> Any:
         return self.frame.sparkSession
 
+    def _map(self, work: Any, payload: Any, schema: str) -> Any:
+        """``work(ids, cand, labels, groups, payload)`` on every partition; its batches here."""
+        import pyarrow as pa
+
+        k, sizes, grouped = self.k, self.sizes, self.grouped
+        shipped = self._spark().sparkContext.broadcast(payload)
+
+        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            part = _partition(batches, k, sizes, grouped)
+            if part is not None:
+                yield work(*part, shipped.value)
+
+        try:
+            return self.frame.mapInArrow(run, schema).toArrow()
+        finally:
+            shipped.unpersist()
+
     def em_pass(self, model: Any, state: dict[str, Any], what: str) -> dict[str, Any]:
         """:func:`~pico.vote.bayes.em_pass` on every partition, the sums added here."""
         import pickle
 
-        import pyarrow as pa
+        from ..vote.bayes import add_passes
 
-        from ..vote.bayes import add_passes, em_pass
-
-        k, sizes, grouped = self.k, self.sizes, self.grouped
-        shipped = self._spark().sparkContext.broadcast(
-            (type(model)(**model.get_params()), state, what)
-        )
-
-        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            part = _partition(batches, k, sizes, grouped)
-            if part is None:
-                return
-            _, cand, labels, groups = part
-            mdl, st, kind = shipped.value
-            sums = em_pass(mdl, cand, labels, groups, st, kind)
-            for key in ("direct", "taken"):  # K x K, nonzero only at the rows' candidates
-                if key in sums:
-                    flat = sums[key].ravel()
-                    nz = np.flatnonzero(flat)
-                    sums[key] = (nz, flat[nz])
-            yield pa.RecordBatch.from_arrays(
-                [pa.array([pickle.dumps(sums, protocol=pickle.HIGHEST_PROTOCOL)])],
-                names=["sums"],
-            )
-
-        try:
-            parts = self.frame.mapInArrow(run, "sums binary").collect()
-        finally:
-            shipped.unpersist()
+        table = self._map(_sums_batch, (_bare(model), state, what), "sums binary")
         total: dict[str, Any] | None = None
-        for row in parts:
-            sums = pickle.loads(row["sums"])
+        for blob in table.column("sums").to_pylist():
+            sums = pickle.loads(blob)
             for key in ("direct", "taken"):
                 if key in sums:
                     nz, values = sums[key]
-                    dense = np.zeros(k * k)
+                    dense = np.zeros(self.k * self.k)
                     dense[nz] = values
-                    sums[key] = dense.reshape(k, k)
+                    sums[key] = dense.reshape(self.k, self.k)
             total = add_passes(total, sums)
         if total is None:
             raise ValueError("the Spark vote has no rows")
@@ -544,33 +515,7 @@ class SparkRows:
 
     def finish(self, model: Any, state: dict[str, Any]) -> None:
         """Each row's outcome (best class and probability, given label's, changes)."""
-        import pyarrow as pa
-
-        from ..vote.bayes import row_outcome
-
-        k, sizes, grouped = self.k, self.sizes, self.grouped
-        shipped = self._spark().sparkContext.broadcast((type(model)(**model.get_params()), state))
-
-        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            part = _partition(batches, k, sizes, grouped)
-            if part is None:
-                return
-            ids, cand, labels, groups = part
-            mdl, st = shipped.value
-            out = row_outcome(mdl, cand, labels, groups, st)
-            yield pa.RecordBatch.from_arrays(
-                [pa.array(ids), pa.array(labels)]
-                + [pa.array(out[key]) for key in ("best", "best_p", "given_p", "changes")],
-                names=["row_id", "labels", "best", "best_p", "given_p", "changes"],
-            )
-
-        schema = (
-            "row_id long, labels long, best long, best_p double, given_p double, changes double"
-        )
-        try:
-            table = self.frame.mapInArrow(run, schema).toArrow()
-        finally:
-            shipped.unpersist()
+        table = self._map(_outcome_batch, (_bare(model), state), _OUTCOME_SCHEMA)
         ids = table.column("row_id").to_numpy()
         if len(ids) != self.n or len(np.unique(ids)) != self.n:
             raise ValueError(f"the Spark vote returned {len(np.unique(ids))} of {self.n} rows")
@@ -585,3 +530,55 @@ class SparkRows:
     def close(self) -> None:
         """Drop the cached rows."""
         self.frame.unpersist()
+
+
+def _bare(model: Any) -> Any:
+    """The model's parameters without its fitted arrays (what the partitions need)."""
+    return type(model)(**model.get_params())
+
+
+def _sums_batch(
+    ids: np.ndarray, cand: CandidateEvidence, labels: np.ndarray, groups: np.ndarray | None,
+    payload: tuple[Any, dict[str, Any], str],
+) -> Any:
+    """One partition's EM sums, pickled, the K x K ones as (nonzero index, value)."""
+    import pickle
+
+    import pyarrow as pa
+
+    from ..vote.bayes import em_pass
+
+    model, state, what = payload
+    sums = em_pass(model, cand, labels, groups, state, what)
+    for key in ("direct", "taken"):  # nonzero only at the rows' candidates
+        if key in sums:
+            flat = sums[key].ravel()
+            nz = np.flatnonzero(flat)
+            sums[key] = (nz, flat[nz])
+    return pa.RecordBatch.from_arrays(
+        [pa.array([pickle.dumps(sums, protocol=pickle.HIGHEST_PROTOCOL)])], names=["sums"]
+    )
+
+
+_OUTCOME_SCHEMA = (
+    "row_id long, labels long, best long, best_p double, given_p double, changes double"
+)
+
+
+def _outcome_batch(
+    ids: np.ndarray, cand: CandidateEvidence, labels: np.ndarray, groups: np.ndarray | None,
+    payload: tuple[Any, dict[str, Any]],
+) -> Any:
+    """One partition's row outcomes (:func:`~pico.vote.bayes.row_outcome`)."""
+    import pyarrow as pa
+
+    from ..vote.bayes import row_outcome
+
+    model, state = payload
+    out = row_outcome(model, cand, labels, groups, state)
+    keys = ("best", "best_p", "given_p", "changes")
+    return pa.RecordBatch.from_arrays(
+        [pa.array(ids), pa.array(labels)] + [pa.array(out[key]) for key in keys],
+        names=["row_id", "labels", *keys],
+    )
+

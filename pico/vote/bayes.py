@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,6 +56,9 @@ __all__ = [
     "fit_noise_matrix",
     "noise_from_counts",
 ]
+
+if TYPE_CHECKING:
+    from ..history.hmm import ChainPosterior
 
 _log = logging.getLogger(__name__)
 
@@ -332,32 +335,20 @@ class BayesianVote:
             log_q += w * ev
         return log_q - _row_logsumexp(log_q)[:, None]  # type: ignore[no-any-return]
 
-    def _stay_sums(
-        self,
+    @staticmethod
+    def _smooth(
         evidence: np.ndarray,
         label_ll: np.ndarray,
         prior_cols: np.ndarray,
         same_cols: np.ndarray,
         weights: np.ndarray,
         stay: float,
-    ) -> tuple[float, float]:
-        """Sums of the stay probability's update over rows (none: one label throughout)."""
-        return 0.0, 0.0
+    ) -> ChainPosterior | None:
+        """The label chain smoothed over the iterations (the vote has none)."""
+        return None
 
     def _stay_from_sums(self, total: float, count: float, stay: float) -> float:
         return stay
-
-    def _expected_changes(
-        self,
-        evidence: np.ndarray,
-        label_ll: np.ndarray,
-        prior_cols: np.ndarray,
-        same_cols: np.ndarray,
-        weights: np.ndarray,
-        stay: float,
-    ) -> np.ndarray:
-        """Expected label changes along each row's history (none for the vote)."""
-        return np.zeros(label_ll.shape[0])
 
     def _fit_em(self, rows: Any) -> tuple[dict[str, Any], list[float]]:
         n = rows.n
@@ -675,11 +666,13 @@ def em_pass(
     cols = column_prior(cand, prior)
     label_ll = label_loglik(cand, labels, noise, prior)
     if what == "stay":
-        total, count = model._stay_sums(
+        chain = model._smooth(
             cand.evidence, label_ll, cols, rest_same_redraw(cand, prior),
             state["weights"], state["stay"],
         )
-        return {"stay_sum": total, "stay_n": count}
+        if chain is None:
+            return {"stay_sum": 0.0, "stay_n": 0.0}
+        return {"stay_sum": float(chain.stayed.sum()), "stay_n": float(chain.stayed.size)}
     if what != "counts":
         raise ValueError(f"what must be 'counts' or 'stay', not {what!r}")
     log_q = model._log_q(cand.evidence, cols, state["weights"], state["stay"])
@@ -719,17 +712,18 @@ def row_outcome(
     log_q = model._log_q(cand.evidence, cols, weights, stay)
     post = _softmax(log_q + _group_sum(label_ll, groups))
     best, best_p = best_candidate(cand, post)
+    chain = (
+        model._smooth(cand.evidence, label_ll, cols, rest_same_redraw(cand, prior), weights, stay)
+        if len(weights) > 1
+        else None
+    )
     out = {
         "labels": labels,
         "best": best,
         "best_p": best_p,
         "given_p": probability_of(cand, post, labels, labels, noise, prior),
         "changes": (
-            model._expected_changes(
-                cand.evidence, label_ll, cols, rest_same_redraw(cand, prior), weights, stay
-            )
-            if len(weights) > 1
-            else np.zeros(len(labels))
+            chain.expected_changes if chain is not None else np.zeros(len(labels))
         ),
     }
     if posterior:
