@@ -223,3 +223,4 @@ def test_quick_store_scale_benchmark(tmp_path: Path) -> None:
     assert spark["build_s"] > 0 and spark["peak_mb"] > memory["peak_mb"] > 0
     text = doc.read_text()
     assert "| 3,000 | 50 | 4 | spark |" in text and "--stores --quick" in text
+    assert "Both stores end with the same accuracy" in text and "Spark driver at" in text
