@@ -129,11 +129,11 @@ def _input_options(command: Any) -> Any:
 @click.option("--branches", default=4, show_default=True, type=int, help="R random splits.")
 @click.option("--folds", default=5, show_default=True, type=int, help="F folds per split.")
 @click.option(
-    "--iterations", default=1, show_default=True, type=int, help="At most T iterations."
+    "--iterations", default=3, show_default=True, type=int, help="At most T iterations."
 )
 @click.option(
     "--history/--no-history",
-    default=False,
+    default=True,
     show_default=True,
     help="Combine every iteration's evidence with the label-history model (use with "
     "--iterations 2 or more).",
@@ -144,6 +144,14 @@ def _input_options(command: Any) -> Any:
     show_default=True,
     type=float,
     help="Posterior a new label needs before a row is relabeled.",
+)
+@click.option(
+    "--odds",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="How many times as probable as the given label a new label must also be "
+    "(1: no such rule).",
 )
 @click.option(
     "--max-class-loss",
@@ -319,6 +327,7 @@ def _clean(
     iterations: int,
     history: bool,
     threshold: float,
+    odds: float,
     max_class_loss: float,
     trigger: bool,
     trigger_threshold: float,
@@ -391,6 +400,7 @@ def _clean(
         n_iterations=iterations,
         history=history,
         relabel_threshold=threshold,
+        relabel_odds=odds,
         max_class_loss=max_class_loss,
         n_jobs=jobs,
         engine=engine,

@@ -129,7 +129,8 @@ class IterativeCorrector:
     iteration so far with ``history=True``) combines those predictions with the given
     label (whose reliability per class it estimates) into a posterior; rows whose
     posterior for another class reaches
-    ``relabel_threshold`` take that class for the next iteration. It stops after
+    ``relabel_threshold``, and is at least ``relabel_odds`` times the posterior of the
+    row's given label, take that class for the next iteration. It stops after
     ``n_iterations`` or when fewer than ``tol`` of the rows change.
 
     Parameters
@@ -140,12 +141,19 @@ class IterativeCorrector:
         R, independent random splits per iteration.
     n_folds : int, default=5
         F, folds per split.
-    n_iterations : int, default=1
-        T, the most iterations run. One is the measured best for now: later
-        iterations retrain checkers on the corrected labels, which also teaches them
-        the wrong corrections (``experiments/iterations.py``, docs/benchmarks.md).
+    n_iterations : int, default=3
+        T, the most iterations run. Each later iteration retrains the checkers on the
+        corrected labels; with ``history`` the label-history model weighs every
+        iteration's evidence, so the wrong corrections a retrained checker learns do not
+        simply confirm themselves (docs/benchmarks.md has the ablation).
     relabel_threshold : float, default=0.6
         Posterior a new class needs before a row is relabeled.
+    relabel_odds : float, default=10.0
+        How many times as probable as the given label a new class must be before a
+        row is relabeled: the cost of a wrong change (a correct label damaged) counted
+        against the gain of a right one. 1 turns the rule off (a class with posterior
+        above 0.5 is always likelier than the given label). Rows it holds back keep
+        their label with status ``review``.
     review_threshold : float, default=0.5
         A kept row whose own label's posterior is below this is marked ``review``.
     tol : float, default=0.002
@@ -157,7 +165,7 @@ class IterativeCorrector:
         this fraction of the rows given a class may leave it; beyond that only the
         most confident moves happen, the others keep their label with status
         ``review``, and the class is reported in ``guarded_classes_``.
-    history : bool, default=False
+    history : bool, default=True
         Combine the evidence of every iteration so far with the label-history model
         (:class:`~pico.history.LabelHistoryModel`) instead of voting on the last
         iteration alone; rows whose history is expected to change label more than
@@ -199,6 +207,8 @@ class IterativeCorrector:
         rows not relabeled.
     suggested_confidence_ : ndarray of shape (N,)
         Its posterior probability.
+    given_confidence_ : ndarray of shape (N,)
+        Posterior probability of the given label.
     history_ : ndarray of shape (N, n_iter_ + 1)
         Label codes: column 0 the given labels, column t the labels after iteration t.
     model_ : LabelHistoryModel
@@ -237,13 +247,14 @@ class IterativeCorrector:
         *,
         n_branches: int = 4,
         n_folds: int = 5,
-        n_iterations: int = 1,
+        n_iterations: int = 3,
         relabel_threshold: float = 0.6,
+        relabel_odds: float = 10.0,
         review_threshold: float = 0.5,
         tol: float = 0.002,
         top_k: int = 20,
         max_class_loss: float = 0.5,
-        history: bool = False,
+        history: bool = True,
         executor: Executor | None = None,
         n_jobs: int = 1,
         store_factory: Callable[[int, int], PredictionStore] | None = None,
@@ -259,6 +270,7 @@ class IterativeCorrector:
         self.n_folds = n_folds
         self.n_iterations = n_iterations
         self.relabel_threshold = relabel_threshold
+        self.relabel_odds = relabel_odds
         self.review_threshold = review_threshold
         self.tol = tol
         self.top_k = top_k
@@ -276,6 +288,13 @@ class IterativeCorrector:
         _check_int("n_iterations", self.n_iterations, 1)
         _check_int("top_k", self.top_k, 1)
         _check_fraction("relabel_threshold", self.relabel_threshold, 0.5, 1.0)
+        if isinstance(self.relabel_odds, bool) or not isinstance(
+            self.relabel_odds, (int, float, np.number)
+        ) or not self.relabel_odds >= 1.0:
+            raise InvalidInputError(
+                "The 'relabel_odds' parameter must be a number >= 1 (1: no odds rule). "
+                f"Got {self.relabel_odds!r} instead."
+            )
         _check_fraction("review_threshold", self.review_threshold)
         _check_fraction("tol", self.tol)
         _check_fraction("max_class_loss", self.max_class_loss)
@@ -388,7 +407,9 @@ class IterativeCorrector:
             if self.history:
                 self.expected_changes_ = model.expected_changes_
             best, best_p = model.best()
-            confident = best_p >= self.relabel_threshold
+            confident = (best_p >= self.relabel_threshold) & (
+                best_p >= self.relabel_odds * model.probability(given)
+            )
             proposed = np.where(confident, best, given)
             proposed, held = limit_class_loss(given, proposed, best_p, self.max_class_loss, k)
             changed = int(np.sum(proposed != current))
@@ -518,4 +539,5 @@ class IterativeCorrector:
         self.confidence_ = model.probability(final)
         self.suggested_ = self.classes_[best]
         self.suggested_confidence_ = best_p
+        self.given_confidence_ = model.probability(given)
         self.status_ = status

@@ -103,10 +103,34 @@ def test_history_and_status(fitted: tuple[IterativeCorrector, np.ndarray, np.nda
     np.testing.assert_allclose(corr.posterior_.sum(axis=1), 1.0)
     # a relabeled row had a confident posterior for its new class
     assert np.all(corr.confidence_[relabeled] >= corr.relabel_threshold)
+    given = np.searchsorted(corr.classes_, y_noisy)
+    np.testing.assert_allclose(corr.given_confidence_, corr.posterior_[rows, given])
     # kept rows are those whose given label's posterior reached review_threshold
     kept = corr.status_ == "kept"
     assert np.all(corr.confidence_[kept] >= corr.review_threshold)
     assert corr.suggested_.shape == (n,)
+
+
+def test_relabel_odds_keeps_only_changes_that_beat_the_given_label() -> None:
+    X, y_true, y_noisy = make_blobs_with_noise(300, 3, rate=0.2, separation=1.5,
+                                              random_state=1)
+    options = {"random_state": 0, "n_branches": 2, "n_folds": 3, "n_iterations": 1}
+    loose = IterativeCorrector(relabel_odds=1.0, **options).fit(X, y_noisy)
+    strict = IterativeCorrector(relabel_odds=20.0, **options).fit(X, y_noisy)
+    # the same vote (the rule only decides), so the posteriors agree
+    np.testing.assert_allclose(loose.suggested_confidence_, strict.suggested_confidence_)
+    moved_loose = loose.labels_ != y_noisy
+    moved_strict = strict.labels_ != y_noisy
+    # every strict change is a loose one, and passes the odds against the given label
+    assert np.all(moved_loose[moved_strict])
+    assert moved_strict.sum() < moved_loose.sum()
+    assert np.all(
+        strict.suggested_confidence_[moved_strict]
+        >= 20.0 * strict.given_confidence_[moved_strict]
+    )
+    # a row the rule holds back keeps its label and is marked for review
+    held = moved_loose & ~moved_strict
+    assert np.all(strict.status_[held] == "review")
 
 
 def test_string_labels_and_progress(seed: int) -> None:
@@ -138,6 +162,9 @@ def test_string_labels_and_progress(seed: int) -> None:
         ({"top_k": 0}, "top_k"),
         ({"relabel_threshold": 0.3}, "relabel_threshold"),
         ({"relabel_threshold": 1.5}, "relabel_threshold"),
+        ({"relabel_odds": 0.5}, "relabel_odds"),
+        ({"relabel_odds": True}, "relabel_odds"),
+        ({"relabel_odds": "3"}, "relabel_odds"),
         ({"review_threshold": -0.1}, "review_threshold"),
         ({"tol": 2.0}, "tol"),
         ({"max_class_loss": 1.5}, "max_class_loss"),

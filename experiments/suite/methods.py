@@ -302,11 +302,14 @@ def run_pico(
     }
     if len(summary["iterations"]) == 1:
         # With one iteration a row moves exactly when its suggested label's posterior
-        # reaches the threshold (and keeps its given label otherwise), so every
-        # threshold can be read off this run.
+        # reaches the threshold and the odds rule holds (and keeps its given label
+        # otherwise), so every threshold can be read off this run.
         given = np.array([index[str(v)] for v in noisy_names], dtype=np.int64)
+        odds = float(summary["options"]["relabel_odds"])
+        likelier = result.suggested_confidence >= odds * result.given_confidence
         extra["threshold_labels"] = {
-            t: np.where(result.suggested_confidence >= t, suggested, given) for t in THRESHOLDS
+            t: np.where((result.suggested_confidence >= t) & likelier, suggested, given)
+            for t in THRESHOLDS
         }
     return Outcome(
         new,

@@ -52,8 +52,35 @@ def _methods_present(cells: list[dict[str, Any]]) -> list[str]:
     return [m for m in M.METHODS if m in seen]
 
 
-def summary_table(cells: list[dict[str, Any]], key: str, *, highest: bool, fmt: Any) -> list[str]:
-    """Cells down, methods across; the best value of each row in bold."""
+def newest_commits(cells: list[dict[str, Any]], updated: list[dict[str, Any]]) -> dict[str, str]:
+    """Method -> commit of the last ``--update`` that replaced it."""
+    newest: dict[str, str] = {}
+    for part in updated:
+        for name in part["methods"]:
+            if part.get("commit"):
+                newest[name] = part["commit"]
+    return newest
+
+
+def _stale(c: dict[str, Any], name: str, newest: dict[str, str]) -> bool:
+    """Whether this cell's ``name`` column predates the last update of that method."""
+    return name in newest and c.get("method_commits", {}).get(name) != newest[name]
+
+
+def summary_table(
+    cells: list[dict[str, Any]],
+    key: str,
+    *,
+    highest: bool,
+    fmt: Any,
+    newest: dict[str, str] | None = None,
+) -> list[str]:
+    """Cells down, methods across; the best value of each row in bold.
+
+    Values of a method that a later ``--update`` replaced in other cells but not in
+    this one (``newest``) are marked with a degree sign.
+    """
+    newest = newest or {}
     names = _methods_present(cells)
     lines = [
         "| cell | noise measured | " + " | ".join(SHORT[n] for n in names) + " |",
@@ -69,7 +96,8 @@ def summary_table(cells: list[dict[str, Any]], key: str, *, highest: bool, fmt: 
         for n in names:
             v = values[n]
             text = "-" if n not in c["methods"] else fmt(v)
-            cols.append(f"**{text}**" if v is not None and v == best else text)
+            text = f"**{text}**" if v is not None and v == best else text
+            cols.append(text + ("°" if n in c["methods"] and _stale(c, n, newest) else ""))
         lines.append(
             f"| {_cell_label(c)} | {_pct(c['measured_noise_rate'], 1)}% | " + " | ".join(cols) + " |"
         )
@@ -454,10 +482,16 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
         "of labels changed; *noise measured* is the fraction that differs from the clean "
         "labels.",
     ]
+    newest = newest_commits(results["cells"], meta.get("updated", []))
+    stale_note = (
+        "° from an earlier commit than the same column in other cells (see the list of "
+        "runs at the top); `--update` with a rerun of the cell replaces it."
+    )
     by_dataset: dict[str, list[dict[str, Any]]] = {}
     for c in results["cells"]:
         by_dataset.setdefault(c["dataset"], []).append(c)
     for dataset, cells in by_dataset.items():
+        marked = any(_stale(c, n, newest) for c in cells for n in c["methods"])
         title = DATASET_TITLE.get(dataset, dataset)
         out += [
             "",
@@ -468,15 +502,16 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
             "",
             "### Label accuracy after cleaning (%)",
             "",
-            *summary_table(cells, "accuracy_after", highest=True, fmt=_pct),
+            *summary_table(cells, "accuracy_after", highest=True, fmt=_pct, newest=newest),
             "",
             "### Damage: right labels made wrong (lower is better)",
             "",
-            *summary_table(cells, "damage", highest=False, fmt=lambda v: str(v)),
+            *summary_table(cells, "damage", highest=False, fmt=lambda v: str(v), newest=newest),
             "",
             "### Test accuracy of a checker trained on the cleaned labels (%)",
             "",
-            *summary_table(cells, "test_accuracy", highest=True, fmt=_pct),
+            *summary_table(cells, "test_accuracy", highest=True, fmt=_pct, newest=newest),
+            *(["", stale_note] if marked else []),
         ]
         for path in plots.get(dataset, []):
             rel = os.path.relpath(path, doc_dir)
