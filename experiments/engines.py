@@ -1,7 +1,8 @@
 """Engines and checkers: checker fits per second and full-run wall time on CLINC150.
 
-One default PICO run (4 branches x 5 folds, one iteration) per configuration on the
-same features and noisy labels (CLINC150, 20% within-domain noise): the local engine
+One default PICO run (``IterativeCorrector()``: 4 branches x 5 folds, its default
+iterations, label-history model and relabel rule, recorded in the results) per
+configuration on the same features and noisy labels (CLINC150, 20% within-domain noise): the local engine
 with 1 and 2 workers, Ray with 1 and 2 CPUs, and the batched PyTorch checker (CPU, and
 CUDA when a GPU is present). The baseline, in the same run: cleanlab's
 ``find_label_issues`` on 5-fold cross-validated probabilities of scikit-learn's
@@ -114,12 +115,28 @@ def run_config(
     }
 
 
+#: The corrector options a run records (``IterativeCorrector()`` defaults at that commit).
+PICO_KEYS = ("n_branches", "n_folds", "n_iterations", "history", "relabel_odds")
+
+
+def describe(pico: dict[str, Any] | None) -> str:
+    """The PICO configuration of a run, in words."""
+    if not pico:  # runs recorded before the options were: the one-iteration vote
+        return "4 branches x 5 folds, one iteration of the vote"
+    return (
+        f"{pico['n_branches']} branches x {pico['n_folds']} folds, up to "
+        f"{pico['n_iterations']} iterations"
+        + (" with the label-history model" if pico["history"] else " of the vote")
+        + f", relabel odds {pico['relabel_odds']:g}"
+    )
+
+
 def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
     out = [
         "# Engines and checkers: speed on CLINC150",
         "",
-        f"A default PICO run (4 branches x 5 folds = 20 checker fits, one iteration) on "
+        f"A default PICO run ({describe(meta.get('pico'))}) on "
         f"{meta.get('rows', '?')} rows of {meta.get('cell', '?')}, featurized once "
         "(not counted below), per engine and "
         "checker. Baseline in the same run: cleanlab `find_label_issues(filter_by='both')` "
@@ -193,6 +210,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for extra in args.add:
             later = json.loads(extra.read_text(encoding="utf-8"))
             for name, r in later["configs"].items():
+                if later["meta"].get("pico") != saved["meta"].get("pico"):
+                    name = f"{name}, {describe(later['meta'].get('pico'))}"
                 saved["configs"][name] = {
                     **r, "baseline_seconds": later["baseline"]["seconds"],
                     "run": later["meta"],
@@ -209,6 +228,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "quick": args.quick,
             "seed": args.seed,
             "machine": machine_info(),
+            "pico": {key: getattr(IterativeCorrector(), key) for key in PICO_KEYS},
         },
         "configs": {},
     }

@@ -149,7 +149,7 @@ def render(results: dict[str, Any]) -> str:
     for c in cells:
         p, cl = c["pico"], c["cleanlab"]
         out.append(
-            f"| {c['key']} | {c['rows']} | {c['true_rate']:.3f} | {p['estimate']:.3f} "
+            f"| {c['key']}{' (b)' if 'run' in c else ''} | {c['rows']} | {c['true_rate']:.3f} | {p['estimate']:.3f} "
             f"[{p['interval'][0]:.3f}, {p['interval'][1]:.3f}] | {100 * p['error']:+.1f} | "
             f"{cl['estimate']:.3f} | {100 * cl['error']:+.1f} | {p['seconds']:.1f} | "
             f"{cl['seconds']:.1f} | {c.get('clean_seconds', '')} |"
@@ -160,6 +160,13 @@ def render(results: dict[str, Any]) -> str:
         "labels are wrong given the posterior, not the model's own error: the error "
         "column is that.",
     ]
+    later = {c["run"]["command"]: c["run"] for c in cells if "run" in c}
+    for command, run in later.items():
+        out += [
+            "",
+            f"(b) From a later run, `{command}` (commit {run['commit']}, {run['date']}, "
+            f"jobs {run['jobs']}): the cell's check, cleanlab estimate and clean time.",
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -175,11 +182,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--report-only", action="store_true",
                         help="redraw the page from the JSON results, run nothing")
+    parser.add_argument("--add", type=Path, nargs="+", default=[],
+                        help="with --report-only: the cells of these later runs replace the "
+                        "same cells of the JSON (marked (b) on the page)")
     args = parser.parse_args(argv)
     doc = args.doc or DEFAULT_DOC
     json_path = args.json or DEFAULT_JSON
     if args.report_only:
         saved: dict[str, Any] = json.loads(json_path.read_text(encoding="utf-8"))
+        for extra in args.add:
+            later = json.loads(extra.read_text(encoding="utf-8"))
+            index = {c["key"]: i for i, c in enumerate(saved["cells"])}
+            for cell in later["cells"]:
+                record = {**cell, "run": later["meta"]}
+                if cell["key"] in index:
+                    saved["cells"][index[cell["key"]]] = record
+                else:
+                    saved["cells"].append(record)
         doc.write_text(render(saved), encoding="utf-8")
         log(f"wrote {doc}")
         return saved

@@ -32,7 +32,7 @@ def test_clean_texts_fixes_planted_errors() -> None:
     noisy = list(labels)
     planted = [0, 30, 55]
     noisy[0], noisy[30], noisy[55] = "food", "food", "travel"
-    res = pico.clean(texts, noisy, n_branches=2, n_iterations=2)
+    res = pico.clean(texts, noisy)
     for i in planted:
         assert res.labels[i] == labels[i]
         assert res.status[i] == "relabeled"
@@ -77,7 +77,10 @@ def test_conflicting_duplicates_are_counted_and_pooled() -> None:
 def test_numeric_features_and_integer_labels() -> None:
     X, y_true, y_noisy = make_blobs_with_noise(300, 3, rate=0.15, random_state=3)
     res = pico.clean(X, y_noisy, n_branches=2)
-    assert (res.labels.astype(int) == y_true).mean() > (y_noisy == y_true).mean() + 0.05
+    right_before, right_after = y_noisy == y_true, res.labels.astype(int) == y_true
+    assert right_after.mean() > right_before.mean() + 0.02
+    # the changes fix far more labels than they break
+    assert np.sum(~right_before & right_after) > 5 * np.sum(right_before & ~right_after)
 
 
 def test_same_seed_same_result() -> None:

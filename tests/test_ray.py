@@ -77,11 +77,11 @@ def test_a_killed_worker_does_not_lose_the_run(ray_runtime: Any, tmp_path: Path)
     X, _, y = make_blobs_with_noise(500, 4, rate=0.15, random_state=2)
     marker = tmp_path / "died"
     checker = DieOnce(marker=str(marker))
-    on_ray = IterativeCorrector(checker, n_branches=2, random_state=0,
+    on_ray = IterativeCorrector(checker, n_branches=2, n_iterations=1, random_state=0,
                                 executor=RayExecutor(max_retries=2)).fit(X, y)
     assert marker.exists()  # one worker really died
     assert int(marker.read_text()) != os.getpid()
-    local = IterativeCorrector(checker, n_branches=2, random_state=0,
+    local = IterativeCorrector(checker, n_branches=2, n_iterations=1, random_state=0,
                                executor=LocalExecutor()).fit(X, y)
     np.testing.assert_array_equal(on_ray.labels_, local.labels_)
     assert on_ray.n_fits_ == 10

@@ -122,7 +122,7 @@ def test_cli_torch_checker(tmp_path) -> None:  # type: ignore[no-untyped-def]
     pd.DataFrame(rows).to_csv(data, index=False)
     run = tmp_path / "run"
     out = CliRunner().invoke(cli, ["clean", str(data), "--text-column", "text", "--checker",
-                                   "torch-softmax", "--branches", "2", "-o",
+                                   "torch-softmax", "--branches", "2", "--iterations", "1", "-o",
                                    str(tmp_path / "o.csv"), "--run-dir", str(run), "-q"])
     assert out.exit_code == 0, out.output
     summary = json.loads((run / "summary.json").read_text())
