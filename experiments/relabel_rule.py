@@ -37,6 +37,7 @@ from experiments.suite.provenance import code_version
 from experiments.suite.scenarios import featurize, make_cell
 from pico import IterativeCorrector
 from pico.api import text_groups
+from pico.corrector import relabel_mask
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 ODDS = (1.0, 3.0, 5.0, 10.0, 30.0)
@@ -60,7 +61,7 @@ def read_off(
     for t in THRESHOLDS:
         cols = []
         for r in ODDS:
-            new = np.where((best_p >= t) & (best_p >= r * given_p), best, noisy)
+            new = np.where(relabel_mask(best_p, given_p, t, r), best, noisy)
             damage = int(np.sum((noisy == clean) & (new != clean)))
             cols.append(f"{100 * np.mean(new == clean):.2f}% / {damage}")
         grid.append(f"| {t:.2f} | " + " | ".join(cols) + " |")

@@ -190,8 +190,8 @@ def clean(
     history : bool, default=True
         Combine every iteration's evidence with the label-history model (with
         ``n_iterations`` > 1) instead of voting on the last iteration alone.
-        ``n_iterations=1, history=False`` is the one-iteration vote: about a third of
-        the time, less accurate on hard noise (docs/benchmarks.md).
+        ``n_iterations=1, history=False`` is the one-iteration vote: about 40% of the
+        time, less accurate on hard noise (docs/benchmarks.md).
     n_jobs : int, default=-1
         Local worker processes (-1: one per core, the fastest configuration of the
         engines benchmark; 1 keeps everything in this process). With ``engine="ray"``

@@ -22,7 +22,7 @@ from .splits.engine import MultiSplit
 from .store.base import PredictionStore
 from .store.memory import MemoryStore
 
-__all__ = ["STATUSES", "IterativeCorrector", "label_codes", "limit_class_loss"]
+__all__ = ["STATUSES", "IterativeCorrector", "label_codes", "limit_class_loss", "relabel_mask"]
 
 _log = logging.getLogger(__name__)
 
@@ -71,6 +71,22 @@ def label_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             "told apart or ordered; convert them to one type (e.g. all strings)"
         ) from e
     return classes, codes.ravel().astype(np.int64)
+
+
+def relabel_mask(
+    best_p: np.ndarray, given_p: np.ndarray, threshold: float, odds: float
+) -> np.ndarray:
+    """Rows whose most probable class may replace the given label.
+
+    The class's posterior ``best_p`` must reach ``threshold`` and be at least ``odds``
+    times the given label's posterior ``given_p`` (``odds`` = 1: the threshold alone).
+
+    Examples
+    --------
+    >>> relabel_mask(np.array([0.9, 0.7, 0.7]), np.array([0.05, 0.2, 0.05]), 0.6, 10.0)
+    array([ True, False,  True])
+    """
+    return (best_p >= threshold) & (best_p >= odds * given_p)  # type: ignore[no-any-return]
 
 
 def limit_class_loss(
@@ -288,13 +304,7 @@ class IterativeCorrector:
         _check_int("n_iterations", self.n_iterations, 1)
         _check_int("top_k", self.top_k, 1)
         _check_fraction("relabel_threshold", self.relabel_threshold, 0.5, 1.0)
-        if isinstance(self.relabel_odds, bool) or not isinstance(
-            self.relabel_odds, (int, float, np.number)
-        ) or not self.relabel_odds >= 1.0:
-            raise InvalidInputError(
-                "The 'relabel_odds' parameter must be a number >= 1 (1: no odds rule). "
-                f"Got {self.relabel_odds!r} instead."
-            )
+        _check_fraction("relabel_odds", self.relabel_odds, 1.0, np.inf)
         _check_fraction("review_threshold", self.review_threshold)
         _check_fraction("tol", self.tol)
         _check_fraction("max_class_loss", self.max_class_loss)
@@ -366,6 +376,7 @@ class IterativeCorrector:
             self.expected_changes_ = saved["expected_changes"]
             splitter._models, splitter.n_fits_ = saved["models"], saved["n_fits"]
             best, best_p, held = saved["best"], saved["best_p"], saved["held"]
+            given_p = saved["given_p"]
             first_t, finished = saved["iteration"] + 1, saved["finished"]
             _log.info("resuming after iteration %d", saved["iteration"])
         for t in range(first_t, self.n_iterations + 1):
@@ -407,9 +418,8 @@ class IterativeCorrector:
             if self.history:
                 self.expected_changes_ = model.expected_changes_
             best, best_p = model.best()
-            confident = (best_p >= self.relabel_threshold) & (
-                best_p >= self.relabel_odds * model.probability(given)
-            )
+            given_p = model.probability(given)
+            confident = relabel_mask(best_p, given_p, self.relabel_threshold, self.relabel_odds)
             proposed = np.where(confident, best, given)
             proposed, held = limit_class_loss(given, proposed, best_p, self.max_class_loss, k)
             changed = int(np.sum(proposed != current))
@@ -421,7 +431,7 @@ class IterativeCorrector:
                 "differ_from_given": int(np.sum(current != given)),
                 "weights": np.round(model.weights_, 4).tolist(),
                 "stay": model.stay_,
-                "estimated_noise_rate": float(1.0 - model.probability(given).mean()),
+                "estimated_noise_rate": float(1.0 - given_p.mean()),
                 "held_back": {
                     str(classes[c]): int(n_held)
                     for c, n_held in enumerate(np.bincount(given[held], minlength=k))
@@ -447,7 +457,7 @@ class IterativeCorrector:
                     "current": current, "history": history, "store": store, "model": model,
                     "iterations": self.iterations_, "expected_changes": self.expected_changes_,
                     "models": splitter._models, "n_fits": splitter.n_fits_,
-                    "best": best, "best_p": best_p, "held": held,
+                    "best": best, "best_p": best_p, "given_p": given_p, "held": held,
                 })
             if finished:
                 break
@@ -460,7 +470,7 @@ class IterativeCorrector:
         self.beta_ = model.betas_[-1]
         self.n_iter_ = len(history) - 1
         self.n_fits_ = splitter.n_fits_
-        self._finish(given, current, model, best, best_p)
+        self._finish(given, current, model, best, best_p, given_p)
         return self
 
     # ------------------------------------------------------------------ checkpoints
@@ -525,6 +535,7 @@ class IterativeCorrector:
         model: LabelHistoryModel,
         best: np.ndarray,
         best_p: np.ndarray,
+        given_p: np.ndarray,
     ) -> None:
         # A row whose label moved more than once (A -> B -> A, A -> B -> C) is unstable.
         moves = np.sum(self.history_[:, 1:] != self.history_[:, :-1], axis=1)
@@ -532,12 +543,12 @@ class IterativeCorrector:
         final = np.where(unstable, given, current)
         status = np.full(len(given), "kept", dtype=object)
         status[final != given] = "relabeled"
-        doubtful = (final == given) & (model.probability(given) < self.review_threshold)
+        doubtful = (final == given) & (given_p < self.review_threshold)
         status[doubtful | unstable | (self.held_back_ & (final == given))] = "review"
         self.codes_ = final
         self.labels_ = self.classes_[final]
         self.confidence_ = model.probability(final)
         self.suggested_ = self.classes_[best]
         self.suggested_confidence_ = best_p
-        self.given_confidence_ = model.probability(given)
+        self.given_confidence_ = given_p
         self.status_ = status

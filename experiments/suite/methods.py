@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 import pico
 from pico.checkers.linear import SoftmaxRegression
+from pico.corrector import relabel_mask
 from pico.executors.local import LocalExecutor
 from pico.splits.engine import MultiSplit
 from pico.store.base import SparsePredictions
@@ -306,9 +307,11 @@ def run_pico(
         # otherwise), so every threshold can be read off this run.
         given = np.array([index[str(v)] for v in noisy_names], dtype=np.int64)
         odds = float(summary["options"]["relabel_odds"])
-        likelier = result.suggested_confidence >= odds * result.given_confidence
         extra["threshold_labels"] = {
-            t: np.where((result.suggested_confidence >= t) & likelier, suggested, given)
+            t: np.where(
+                relabel_mask(result.suggested_confidence, result.given_confidence, t, odds),
+                suggested, given,
+            )
             for t in THRESHOLDS
         }
     return Outcome(
