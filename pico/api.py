@@ -138,6 +138,7 @@ def clean(
     n_iterations: int = 3,
     relabel_threshold: float = 0.6,
     relabel_odds: float = 10.0,
+    training_odds: float = 1.0,
     review_threshold: float = 0.5,
     top_k: int = 20,
     max_class_loss: float = 0.5,
@@ -180,6 +181,9 @@ def clean(
         A new label must also be at least this many times as probable as the given one
         (the cost of damaging a correct label against the gain of fixing a wrong one;
         1 turns this off).
+    training_odds : float, default=1.0
+        The same odds for the labels the next iteration's checkers train on (the
+        returned labels follow ``relabel_odds``).
     review_threshold : float, default=0.5
         Kept rows whose label's posterior is lower are marked ``review``.
     top_k : int, default=20
@@ -260,7 +264,7 @@ def clean(
             "checker": checker, "featurizer": featurizer, "n_branches": n_branches,
             "n_folds": n_folds, "n_iterations": n_iterations,
             "relabel_threshold": relabel_threshold, "relabel_odds": relabel_odds,
-            "review_threshold": review_threshold,
+            "training_odds": training_odds, "review_threshold": review_threshold,
             "top_k": top_k, "max_class_loss": max_class_loss, "history": history,
             "n_jobs": n_jobs, "engine": engine, "ray_address": ray_address,
             "cpus_per_checker": cpus_per_checker, "gpus_per_checker": gpus_per_checker,
@@ -302,6 +306,7 @@ def clean(
         "n_iterations": n_iterations,
         "relabel_threshold": relabel_threshold,
         "relabel_odds": relabel_odds,
+        "training_odds": training_odds,
         "review_threshold": review_threshold,
         "top_k": top_k,
         "max_class_loss": max_class_loss,

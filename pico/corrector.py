@@ -170,6 +170,12 @@ class IterativeCorrector:
         against the gain of a right one. 1 turns the rule off (a class with posterior
         above 0.5 is always likelier than the given label). Rows it holds back keep
         their label with status ``review``.
+    training_odds : float, default=1.0
+        The same odds for the labels the next iteration's checkers train on. The
+        returned labels follow ``relabel_odds``; the checkers learn from the likeliest
+        labels (a class above ``relabel_threshold`` is enough at 1), because a
+        checker trained on fewer wrong labels gives better evidence, and a wrong
+        training label costs no returned label.
     review_threshold : float, default=0.5
         A kept row whose own label's posterior is below this is marked ``review``.
     tol : float, default=0.002
@@ -227,6 +233,9 @@ class IterativeCorrector:
         Posterior probability of the given label.
     history_ : ndarray of shape (N, n_iter_ + 1)
         Label codes: column 0 the given labels, column t the labels after iteration t.
+    training_labels_ : ndarray of shape (N, n_iter_)
+        Label codes the checkers of iteration t trained on (column t - 1): the given
+        labels first, then each iteration's likeliest labels (``training_odds``).
     model_ : LabelHistoryModel
         The fitted vote / label-history model of the last iteration.
     posterior_ : ndarray of shape (N, K)
@@ -266,6 +275,7 @@ class IterativeCorrector:
         n_iterations: int = 3,
         relabel_threshold: float = 0.6,
         relabel_odds: float = 10.0,
+        training_odds: float = 1.0,
         review_threshold: float = 0.5,
         tol: float = 0.002,
         top_k: int = 20,
@@ -287,6 +297,7 @@ class IterativeCorrector:
         self.n_iterations = n_iterations
         self.relabel_threshold = relabel_threshold
         self.relabel_odds = relabel_odds
+        self.training_odds = training_odds
         self.review_threshold = review_threshold
         self.tol = tol
         self.top_k = top_k
@@ -305,6 +316,7 @@ class IterativeCorrector:
         _check_int("top_k", self.top_k, 1)
         _check_fraction("relabel_threshold", self.relabel_threshold, 0.5, 1.0)
         _check_fraction("relabel_odds", self.relabel_odds, 1.0, np.inf)
+        _check_fraction("training_odds", self.training_odds, 1.0, np.inf)
         _check_fraction("review_threshold", self.review_threshold)
         _check_fraction("tol", self.tol)
         _check_fraction("max_class_loss", self.max_class_loss)
@@ -362,6 +374,8 @@ class IterativeCorrector:
         splitter.prepare(given, groups)
         current = given.copy()
         history = [given.copy()]
+        trained = given.copy()  # the labels the next iteration's checkers train on
+        trained_history = [given.copy()]
         self.iterations_: list[dict[str, Any]] = []
         model = LabelHistoryModel(random_state=self.random_state)
         self.expected_changes_ = np.zeros(n)
@@ -372,6 +386,8 @@ class IterativeCorrector:
             current, history, store, model = (
                 saved["current"], saved["history"], saved["store"], saved["model"]
             )
+            trained_history = saved["trained_history"]
+            trained = trained_history[-1]
             self.iterations_ = saved["iterations"]
             self.expected_changes_ = saved["expected_changes"]
             splitter._models, splitter.n_fits_ = saved["models"], saved["n_fits"]
@@ -391,14 +407,14 @@ class IterativeCorrector:
                 if self.progress is not None:
                     self.progress("checker", {"iteration": t, "done": done, "total": total})
 
-            splitter.run(X, current, k, store, t, progress=tick)
+            splitter.run(X, trained, k, store, t, progress=tick)
             fit_seconds = time.perf_counter() - start
             # Without history the model sees the last iteration only: the Bayesian vote.
             first = 1 if self.history else t
             if hasattr(store, "candidate_rows"):  # the EM runs where the predictions live
                 rows = store.candidate_rows(
                     list(range(first, t + 1)),
-                    trained_on=history[first - 1 :],
+                    trained_on=trained_history[first - 1 :],
                     labels=given,
                     groups=groups,
                     max_candidates=model.max_candidates,
@@ -411,7 +427,7 @@ class IterativeCorrector:
                 model.fit(
                     [store.branches(s) for s in range(first, t + 1)],
                     given,
-                    trained_on=history[first - 1 :],
+                    trained_on=trained_history[first - 1 :],
                     groups=groups,
                     n_classes=k,
                 )
@@ -425,6 +441,14 @@ class IterativeCorrector:
             changed = int(np.sum(proposed != current))
             current = proposed
             history.append(current.copy())
+            if self.training_odds == self.relabel_odds:
+                trained = current
+            else:
+                likely = relabel_mask(best_p, given_p, self.relabel_threshold, self.training_odds)
+                trained, _ = limit_class_loss(
+                    given, np.where(likely, best, given), best_p, self.max_class_loss, k
+                )
+            trained_history.append(trained.copy())
             info = {
                 "iteration": t,
                 "changed": changed,
@@ -455,6 +479,7 @@ class IterativeCorrector:
                 self._save_checkpoint({
                     "fingerprint": fingerprint, "iteration": t, "finished": finished,
                     "current": current, "history": history, "store": store, "model": model,
+                    "trained_history": trained_history,
                     "iterations": self.iterations_, "expected_changes": self.expected_changes_,
                     "models": splitter._models, "n_fits": splitter.n_fits_,
                     "best": best, "best_p": best_p, "given_p": given_p, "held": held,
@@ -465,6 +490,7 @@ class IterativeCorrector:
         self.held_back_ = held
         self.guarded_classes_ = dict(self.iterations_[-1]["held_back"])
         self.history_ = np.stack(history, axis=1)
+        self.training_labels_ = np.stack(trained_history[: len(history) - 1], axis=1)
         self.model_ = model
         self.noise_ = model.noise_
         self.beta_ = model.betas_[-1]

@@ -133,6 +133,30 @@ def test_relabel_odds_keeps_only_changes_that_beat_the_given_label() -> None:
     assert np.all(strict.status_[held] == "review")
 
 
+def test_checkers_train_on_the_likeliest_labels() -> None:
+    X, y_true, y_noisy = make_blobs_with_noise(300, 3, rate=0.2, separation=1.5,
+                                              random_state=1)
+    options = {"random_state": 0, "n_branches": 2, "n_folds": 3, "n_iterations": 2,
+               "tol": 0.0}
+    loose = IterativeCorrector(relabel_odds=1.0, **options).fit(X, y_noisy)
+    strict = IterativeCorrector(relabel_odds=20.0, training_odds=1.0, **options).fit(
+        X, y_noisy
+    )
+    same = IterativeCorrector(relabel_odds=20.0, training_odds=20.0, **options).fit(
+        X, y_noisy
+    )
+    for corr in (loose, strict, same):
+        assert corr.training_labels_.shape == (len(y_noisy), corr.n_iter_)
+        np.testing.assert_array_equal(corr.training_labels_[:, 0], y_noisy)
+    # iteration 1 is the same vote; the strict rule returns fewer moves, but its
+    # second iteration's checkers learn from the loose rule's labels
+    np.testing.assert_array_equal(strict.training_labels_[:, 1], loose.history_[:, 1])
+    assert np.sum(strict.history_[:, 1] != y_noisy) < np.sum(loose.history_[:, 1] != y_noisy)
+    # training_odds equal to relabel_odds: the checkers learn the returned labels
+    np.testing.assert_array_equal(same.training_labels_[:, 1], same.history_[:, 1])
+    assert np.mean(strict.training_labels_[:, 1] == y_true) > np.mean(y_noisy == y_true)
+
+
 def test_string_labels_and_progress(seed: int) -> None:
     X, y_true, y_noisy = make_blobs_with_noise(120, 3, rate=0.1, random_state=seed)
     names = np.array(["billing", "cancel", "delivery"])
@@ -165,6 +189,7 @@ def test_string_labels_and_progress(seed: int) -> None:
         ({"relabel_odds": 0.5}, "relabel_odds"),
         ({"relabel_odds": True}, "relabel_odds"),
         ({"relabel_odds": "3"}, "relabel_odds"),
+        ({"training_odds": 0.9}, "training_odds"),
         ({"review_threshold": -0.1}, "review_threshold"),
         ({"tol": 2.0}, "tol"),
         ({"max_class_loss": 1.5}, "max_class_loss"),
