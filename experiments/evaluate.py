@@ -19,7 +19,7 @@ Usage::
     python experiments/evaluate.py --datasets banking77 --noise confusable --rates 0.2
     python experiments/evaluate.py --report-only         # redraw the page from the JSON
 
-Raw results go to ``experiments/results/`` (git-ignored); plots to ``docs/img/``.
+Raw results go to ``experiments/results/`` (the JSON is committed); plots to ``docs/img/``.
 """
 
 from __future__ import annotations
