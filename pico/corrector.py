@@ -146,8 +146,9 @@ class IterativeCorrector:
     label (whose reliability per class it estimates) into a posterior; rows whose
     posterior for another class reaches
     ``relabel_threshold``, and is at least ``relabel_odds`` times the posterior of the
-    row's given label, take that class for the next iteration. It stops after
-    ``n_iterations`` or when fewer than ``tol`` of the rows change.
+    row's given label, take that class. The next iteration's checkers train on the
+    likeliest labels (``training_odds``). It stops after ``n_iterations`` or when fewer
+    than ``tol`` of the rows change.
 
     Parameters
     ----------
@@ -159,9 +160,9 @@ class IterativeCorrector:
         F, folds per split.
     n_iterations : int, default=3
         T, the most iterations run. Each later iteration retrains the checkers on the
-        corrected labels; with ``history`` the label-history model weighs every
+        likeliest labels of the previous one; with ``history`` the label-history model weighs every
         iteration's evidence, so the wrong corrections a retrained checker learns do not
-        simply confirm themselves (docs/benchmarks.md has the ablation).
+        simply confirm themselves (docs/benchmarks-key.md has the ablation).
     relabel_threshold : float, default=0.6
         Posterior a new class needs before a row is relabeled.
     relabel_odds : float, default=10.0
