@@ -436,20 +436,12 @@ class IterativeCorrector:
                 self.expected_changes_ = model.expected_changes_
             best, best_p = model.best()
             given_p = model.probability(given)
-            confident = relabel_mask(best_p, given_p, self.relabel_threshold, self.relabel_odds)
-            proposed = np.where(confident, best, given)
-            proposed, held = limit_class_loss(given, proposed, best_p, self.max_class_loss, k)
+            proposed, held = self._relabel(given, best, best_p, given_p, self.relabel_odds, k)
             changed = int(np.sum(proposed != current))
             current = proposed
             history.append(current.copy())
-            if self.training_odds == self.relabel_odds:
-                trained = current
-            else:
-                likely = relabel_mask(best_p, given_p, self.relabel_threshold, self.training_odds)
-                trained, _ = limit_class_loss(
-                    given, np.where(likely, best, given), best_p, self.max_class_loss, k
-                )
-            trained_history.append(trained.copy())
+            trained, _ = self._relabel(given, best, best_p, given_p, self.training_odds, k)
+            trained_history.append(trained)
             info = {
                 "iteration": t,
                 "changed": changed,
@@ -499,6 +491,21 @@ class IterativeCorrector:
         self.n_fits_ = splitter.n_fits_
         self._finish(given, current, model, best, best_p, given_p)
         return self
+
+    def _relabel(
+        self,
+        given: np.ndarray,
+        best: np.ndarray,
+        best_p: np.ndarray,
+        given_p: np.ndarray,
+        odds: float,
+        n_classes: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Labels after the relabel rule at ``odds`` and the class-loss guard; held rows."""
+        sure = relabel_mask(best_p, given_p, self.relabel_threshold, odds)
+        return limit_class_loss(
+            given, np.where(sure, best, given), best_p, self.max_class_loss, n_classes
+        )
 
     # ------------------------------------------------------------------ checkpoints
 
