@@ -148,7 +148,7 @@ class IterativeCorrector:
     ``relabel_threshold``, and is at least ``relabel_odds`` times the posterior of the
     row's given label, take that class. The next iteration's checkers train on the
     likeliest labels (``training_odds``). It stops after ``n_iterations`` or when fewer
-    than ``tol`` of the rows change.
+    than ``tol`` of the rows change, in the returned labels and in the training labels.
 
     Parameters
     ----------
@@ -180,7 +180,8 @@ class IterativeCorrector:
     review_threshold : float, default=0.5
         A kept row whose own label's posterior is below this is marked ``review``.
     tol : float, default=0.002
-        Stop when fewer than this fraction of rows change in an iteration.
+        Stop when fewer than this fraction of rows change in an iteration, both in the
+        returned labels and in the labels the next iteration's checkers would train on.
     top_k : int, default=20
         Probabilities kept per row and checker in the prediction store.
     max_class_loss : float, default=0.5
@@ -441,10 +442,12 @@ class IterativeCorrector:
             current = proposed
             history.append(current.copy())
             trained, _ = self._relabel(given, best, best_p, given_p, self.training_odds, k)
+            retrained = int(np.sum(trained != trained_history[-1]))
             trained_history.append(trained)
             info = {
                 "iteration": t,
                 "changed": changed,
+                "training_changed": retrained,
                 "differ_from_given": int(np.sum(current != given)),
                 "weights": np.round(model.weights_, 4).tolist(),
                 "stay": model.stay_,
@@ -467,7 +470,9 @@ class IterativeCorrector:
             )
             if self.progress is not None:
                 self.progress("iteration", info)
-            finished = changed < self.tol * n
+            # Converged when neither the returned labels nor the labels the next
+            # checkers would learn move: another iteration would retrain on the same.
+            finished = max(changed, retrained) < self.tol * n
             if self.checkpoint_dir is not None:
                 self._save_checkpoint({
                     "fingerprint": fingerprint, "iteration": t, "finished": finished,

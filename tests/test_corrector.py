@@ -66,6 +66,10 @@ def test_clean_data_is_left_almost_untouched(
     # fewer than tol of the rows changed, so it stopped early
     assert corr.n_iter_ < 3
     assert len(corr.iterations_) == corr.n_iter_
+    # it stopped once neither the returned nor the training labels moved (tol * N)
+    moved = [max(it["changed"], it["training_changed"]) for it in corr.iterations_]
+    limit = corr.tol * len(y_true)
+    assert moved[-1] < limit and all(m >= limit for m in moved[:-1])
 
 
 def test_same_random_state_same_result(
