@@ -29,8 +29,9 @@ the final posterior:
   that), so every odds can be read off one run; the read-off leaves out the class-loss
   guard and the stopping test, and the table also shows the run's own labels.
 
-    python experiments/relabel_rule.py --defaults --cells banking77/within-group/0.2 ... \
-        --doc docs/benchmarks-relabel-defaults.md
+    python experiments/relabel_rule.py --defaults --cells banking77/within-group/0.2 ...
+
+which writes docs/benchmarks-relabel-defaults.md (``--doc``).
 """
 
 from __future__ import annotations
@@ -177,10 +178,14 @@ def main(argv: list[str] | None = None) -> None:
         help="run pico.clean with its defaults (and cleanlab both) instead of the vote",
     )
     parser.add_argument(
-        "--doc", type=Path,
-        default=Path(__file__).resolve().parents[1] / "docs" / "benchmarks-relabel-rule.md",
+        "--doc", type=Path, default=None,
+        help="page to write (default: docs/benchmarks-relabel-rule.md, or "
+        "docs/benchmarks-relabel-defaults.md with --defaults)",
     )
     args = parser.parse_args(argv)
+    if args.doc is None:
+        page = "benchmarks-relabel-defaults.md" if args.defaults else "benchmarks-relabel-rule.md"
+        args.doc = Path(__file__).resolve().parents[1] / "docs" / page
     commit = code_version()
     flag = " --defaults" if args.defaults else ""
     out = [
