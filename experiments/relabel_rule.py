@@ -44,6 +44,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ import pico
 from experiments.evaluate import prepare_dataset
 from experiments.suite import methods as M
 from experiments.suite.provenance import code_version
-from experiments.suite.scenarios import featurize, make_cell
+from experiments.suite.scenarios import Cell, featurize, make_cell
 from pico import IterativeCorrector
 from pico.api import text_groups
 from pico.corrector import relabel_mask
@@ -112,19 +113,19 @@ def calibration_rows(
     return out
 
 
-def defaults_section(key: str, cell: object, X: object, *, jobs: int, seed: int) -> list[str]:
+def defaults_section(key: str, cell: Cell, X: Any, *, jobs: int, seed: int) -> list[str]:
     """``pico.clean`` with its defaults and cleanlab ``both`` on one cell, as tables."""
-    names = cell.dataset.class_names  # type: ignore[attr-defined]
-    clean, noisy = cell.clean, cell.noisy  # type: ignore[attr-defined]
+    names = cell.dataset.class_names
+    clean, noisy = cell.clean, cell.noisy
     k = len(names)
     baseline = M.run_cleanlab(X, noisy, k, jobs=jobs, seed=seed)[M.CLEANLAB_BOTH]
     start = time.perf_counter()
-    result = pico.clean(cell.texts, names[noisy], random_state=seed, n_jobs=jobs)  # type: ignore[attr-defined]
+    result = pico.clean(cell.texts, names[noisy], random_state=seed, n_jobs=jobs)
     seconds = time.perf_counter() - start
     index = {c: i for i, c in enumerate(names.tolist())}
 
-    def codes(values: object) -> np.ndarray:
-        return np.array([index[str(v)] for v in values], dtype=np.int64)  # type: ignore[attr-defined]
+    def codes(values: Any) -> np.ndarray:
+        return np.array([index[str(v)] for v in values], dtype=np.int64)
 
     new, best = codes(result.labels), codes(result.suggested)
     best_p = np.asarray(result.suggested_confidence, dtype=np.float64)

@@ -160,9 +160,10 @@ class IterativeCorrector:
         F, folds per split.
     n_iterations : int, default=3
         T, the most iterations run. Each later iteration retrains the checkers on the
-        likeliest labels of the previous one; with ``history`` the label-history model weighs every
-        iteration's evidence, so the wrong corrections a retrained checker learns do not
-        simply confirm themselves (docs/benchmarks-key.md has the ablation).
+        likeliest labels of the previous one; with ``history`` the label-history model
+        weighs every iteration's evidence, so the wrong corrections a retrained checker
+        learns do not simply confirm themselves (docs/benchmarks-key.md has the
+        ablation).
     relabel_threshold : float, default=0.6
         Posterior a new class needs before a row is relabeled.
     relabel_odds : float, default=10.0
