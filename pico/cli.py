@@ -126,8 +126,18 @@ def _input_options(command: Any) -> Any:
     "(all folds of a split as one batched model, CUDA when present; pip install "
     "'pico-clean[torch]'), or a PyTorch MLP.",
 )
-@click.option("--branches", default=4, show_default=True, type=int, help="R random splits.")
-@click.option("--folds", default=5, show_default=True, type=int, help="F folds per split.")
+@click.option(
+    "--branches",
+    default=None,
+    type=int,
+    help="R random splits per iteration.  [default: 20 / folds: 2 from 1,000 rows, 4 below]",
+)
+@click.option(
+    "--folds",
+    default=None,
+    type=int,
+    help="F folds per split.  [default: 10 from 1,000 rows, 5 below]",
+)
 @click.option(
     "--iterations", default=3, show_default=True, type=int, help="At most T iterations."
 )
@@ -147,7 +157,7 @@ def _input_options(command: Any) -> Any:
 )
 @click.option(
     "--odds",
-    default=10.0,
+    default=7.0,
     show_default=True,
     type=float,
     help="How many times as probable as the given label a new label must also be "
@@ -322,8 +332,8 @@ def _clean(
     seed: int,
     features: str,
     checker: str,
-    branches: int,
-    folds: int,
+    branches: int | None,
+    folds: int | None,
     iterations: int,
     history: bool,
     threshold: float,

@@ -22,7 +22,14 @@ from .splits.engine import MultiSplit
 from .store.base import PredictionStore
 from .store.memory import MemoryStore
 
-__all__ = ["STATUSES", "IterativeCorrector", "label_codes", "limit_class_loss", "relabel_mask"]
+__all__ = [
+    "STATUSES",
+    "IterativeCorrector",
+    "label_codes",
+    "limit_class_loss",
+    "relabel_mask",
+    "split_shape",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -46,6 +53,41 @@ def _check_fraction(name: str, value: Any, low: float = 0.0, high: float = 1.0) 
             f"The {name!r} parameter must be a number in [{low}, {high}]. Got {value!r} instead."
         )
     return float(value)
+
+
+#: Rows from which the default split shape is R=2 x F=10 instead of R=4 x F=5.
+WIDE_FOLDS_MIN_ROWS = 1000
+#: Checkers per iteration the default split shape aims at (R x F).
+CHECKERS_PER_ITERATION = 20
+
+
+def split_shape(n_rows: int, n_branches: int | None = None, n_folds: int | None = None) -> tuple[int, int]:
+    """The R x F of a run: the options given, the defaults for those left ``None``.
+
+    The default folds are 10 from :data:`WIDE_FOLDS_MIN_ROWS` rows up (each checker
+    learns from 90% of the rows) and 5 below, where each row needs more held-out votes
+    per iteration; the default branches bring R x F to about
+    :data:`CHECKERS_PER_ITERATION` (2 x 10 and 4 x 5 are the same 20 fits).
+
+    Parameters
+    ----------
+    n_rows : int
+    n_branches, n_folds : int or None
+
+    Returns
+    -------
+    (n_branches, n_folds) : tuple of int
+
+    Examples
+    --------
+    >>> split_shape(15000), split_shape(300), split_shape(300, n_folds=3)
+    ((2, 10), (4, 5), (6, 3))
+    """
+    if n_folds is None:
+        n_folds = 10 if n_rows >= WIDE_FOLDS_MIN_ROWS else 5
+    if n_branches is None:
+        n_branches = max(1, CHECKERS_PER_ITERATION // n_folds)
+    return int(n_branches), int(n_folds)
 
 
 def label_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -154,10 +196,12 @@ class IterativeCorrector:
     ----------
     checker : estimator with fit/predict_proba, optional
         Cloned for every split. Default: :class:`~pico.checkers.SoftmaxRegression`.
-    n_branches : int, default=4
-        R, independent random splits per iteration.
-    n_folds : int, default=5
-        F, folds per split.
+    n_branches : int, optional
+        R, independent random splits per iteration. Default: 20 / ``n_folds``
+        (:func:`split_shape`): 2 with the default folds from 1,000 rows, 4 below.
+    n_folds : int, optional
+        F, folds per split. Default: 10 from 1,000 rows (each checker learns from 90%
+        of the rows), 5 below (more held-out votes per row and iteration).
     n_iterations : int, default=3
         T, the most iterations run. Each later iteration retrains the checkers on the
         likeliest labels of the previous one; with ``history`` the label-history model
@@ -166,7 +210,7 @@ class IterativeCorrector:
         ablation).
     relabel_threshold : float, default=0.6
         Posterior a new class needs before a row is relabeled.
-    relabel_odds : float, default=10.0
+    relabel_odds : float, default=7.0
         How many times as probable as the given label a new class must be before a
         row is relabeled: the cost of a wrong change (a correct label damaged) counted
         against the gain of a right one. 1 turns the rule off (a class with posterior
@@ -254,6 +298,8 @@ class IterativeCorrector:
     expected_changes_ : ndarray of shape (N,)
         With ``history``: expected number of label changes along each row's history
         (zeros otherwise).
+    n_branches_, n_folds_ : int
+        The R x F the run used (:func:`split_shape`).
     n_iter_ : int
     n_fits_ : int
         Checker fits run.
@@ -273,11 +319,11 @@ class IterativeCorrector:
         self,
         checker: Any = None,
         *,
-        n_branches: int = 4,
-        n_folds: int = 5,
+        n_branches: int | None = None,
+        n_folds: int | None = None,
         n_iterations: int = 3,
         relabel_threshold: float = 0.6,
-        relabel_odds: float = 10.0,
+        relabel_odds: float = 7.0,
         training_odds: float = 1.0,
         review_threshold: float = 0.5,
         tol: float = 0.002,
@@ -313,8 +359,10 @@ class IterativeCorrector:
         self.progress = progress
 
     def _validate(self) -> None:
-        _check_int("n_branches", self.n_branches, 1)
-        _check_int("n_folds", self.n_folds, 2)
+        if self.n_branches is not None:
+            _check_int("n_branches", self.n_branches, 1)
+        if self.n_folds is not None:
+            _check_int("n_folds", self.n_folds, 2)
         _check_int("n_iterations", self.n_iterations, 1)
         _check_int("top_k", self.top_k, 1)
         _check_fraction("relabel_threshold", self.relabel_threshold, 0.5, 1.0)
@@ -367,10 +415,11 @@ class IterativeCorrector:
             if self.store_factory is not None
             else MemoryStore(n, k, top_k=self.top_k, keep_iterations=None if self.history else 1)
         )
+        self.n_branches_, self.n_folds_ = split_shape(n, self.n_branches, self.n_folds)
         splitter = MultiSplit(
             checker,
-            n_branches=self.n_branches,
-            n_folds=self.n_folds,
+            n_branches=self.n_branches_,
+            n_folds=self.n_folds_,
             random_state=self.random_state,
             executor=executor,
         )

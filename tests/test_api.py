@@ -41,6 +41,8 @@ def test_clean_texts_fixes_planted_errors() -> None:
     assert res.summary["changed"] == int(res.changed.sum())
     wrong_after = sum(a != b for a, b in zip(res.labels, labels))
     assert wrong_after <= 1
+    # below 1,000 rows the default split shape is 4 branches x 5 folds, recorded as used
+    assert (res.summary["options"]["n_branches"], res.summary["options"]["n_folds"]) == (4, 5)
 
 
 def test_clean_data_is_left_alone() -> None:

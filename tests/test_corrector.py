@@ -12,7 +12,7 @@ from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from pico.benchmarking import make_blobs_with_noise
-from pico.corrector import STATUSES, IterativeCorrector, limit_class_loss
+from pico.corrector import STATUSES, IterativeCorrector, limit_class_loss, split_shape
 from pico.exceptions import InvalidInputError
 
 # Small and fast: 2 branches x 5 folds x at most 2 iterations = 20 checker fits.
@@ -60,11 +60,11 @@ def test_clean_data_is_left_almost_untouched(
     noisy: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int
 ) -> None:
     X, y_true, _ = noisy
-    corr = IterativeCorrector(random_state=seed, **{**FAST, "n_iterations": 3}).fit(X, y_true)
+    corr = IterativeCorrector(random_state=seed, **{**FAST, "n_iterations": 5}).fit(X, y_true)
     assert np.mean(corr.labels_ != y_true) < 0.01
     assert np.mean(corr.status_ == "relabeled") < 0.01
     # fewer than tol of the rows changed, so it stopped early
-    assert corr.n_iter_ < 3
+    assert corr.n_iter_ < 5
     assert len(corr.iterations_) == corr.n_iter_
     # it stopped once neither the returned nor the training labels moved (tol * N)
     moved = [max(it["changed"], it["training_changed"]) for it in corr.iterations_]
@@ -205,6 +205,33 @@ def test_invalid_parameters(params: dict[str, Any], name: str) -> None:
     X, _, y = make_blobs_with_noise(40, 2, rate=0.0, random_state=0)
     with pytest.raises(InvalidInputError, match=f"'{name}'"):
         IterativeCorrector(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "given", "shape"),
+    [
+        (999, {}, (4, 5)),
+        (1000, {}, (2, 10)),
+        (50_000, {}, (2, 10)),
+        (5000, {"n_folds": 3}, (6, 3)),
+        (5000, {"n_folds": 40}, (1, 40)),
+        (500, {"n_branches": 7}, (7, 5)),
+        (5000, {"n_branches": 3, "n_folds": 4}, (3, 4)),
+    ],
+)
+def test_split_shape_fills_in_the_options_left_out(
+    n_rows: int, given: dict[str, int], shape: tuple[int, int]
+) -> None:
+    assert split_shape(n_rows, **given) == shape
+
+
+@pytest.mark.parametrize(("n_rows", "shape"), [(400, (4, 5)), (1200, (2, 10))])
+def test_default_split_shape_follows_the_rows(n_rows: int, shape: tuple[int, int]) -> None:
+    X, _, y = make_blobs_with_noise(n_rows, 3, rate=0.05, random_state=0)
+    corr = IterativeCorrector(n_iterations=1, random_state=0).fit(X, y)
+    assert (corr.n_branches_, corr.n_folds_) == shape
+    assert corr.n_fits_ == shape[0] * shape[1]
+    assert corr.n_branches is None and corr.n_folds is None  # the options are left as given
 
 
 def test_invalid_data() -> None:
