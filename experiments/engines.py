@@ -1,10 +1,10 @@
 """Engines and checkers: checker fits per second and full-run wall time on CLINC150.
 
-One default PICO run (``IterativeCorrector()``: 4 branches x 5 folds, its default
+One default PICO run (``IterativeCorrector()``: its default split shape for the rows,
 iterations, label-history model and relabel rule, recorded in the results) per
-configuration on the same features and noisy labels (CLINC150, 20% within-domain noise): the local engine
-with 1 and 2 workers, Ray with 1 and 2 CPUs, and the batched PyTorch checker (CPU, and
-CUDA when a GPU is present). The baseline, in the same run: cleanlab's
+configuration on the same features and noisy labels (CLINC150, 20% within-domain
+noise): the local engine with 1 and 2 workers, Ray with 1 and 2 CPUs, and the batched
+PyTorch checker (CPU, and CUDA when a GPU is present). The baseline, in the same run: cleanlab's
 ``find_label_issues`` on 5-fold cross-validated probabilities of scikit-learn's
 ``LogisticRegression``; each configuration's wall time is given as a ratio to it.
 
@@ -41,7 +41,7 @@ from experiments.suite.provenance import code_version
 from experiments.suite.scenarios import cells_for, featurize
 from pico.api import text_groups
 from pico.benchmarking.metrics import correction_metrics
-from pico.corrector import IterativeCorrector
+from pico.corrector import IterativeCorrector, split_shape
 
 DEFAULT_DOC = REPO / "docs" / "benchmarks-engines.md"
 DEFAULT_JSON = REPO / "experiments" / "results" / "engines.json"
@@ -250,6 +250,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rows=len(cell.rows), cell=cell.key,
         featurize_seconds=round(time.perf_counter() - start, 2),
     )
+    shape = split_shape(len(cell.rows))  # what IterativeCorrector() runs on these rows
+    results["meta"]["pico"].update(n_branches=shape[0], n_folds=shape[1])
     groups = text_groups(cell.texts)
     clean, noisy = cell.clean, cell.noisy
     results["accuracy_before"] = float(np.mean(noisy == clean))

@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, given in (("clinc-within20", noisy), ("clinc-clean", clean)):
         start = time.perf_counter()
         corr = IterativeCorrector(
-            n_iterations=args.iterations, history=False, relabel_odds=1.0, tol=0.0,
-            n_jobs=args.jobs, random_state=args.seed,
+            n_branches=4, n_folds=5, n_iterations=args.iterations, history=False,
+            relabel_odds=1.0, tol=0.0, n_jobs=args.jobs, random_state=args.seed,
         ).fit(X, given, groups=dup)
         print(f"{name}: {time.perf_counter() - start:.0f}s, {corr.n_fits_} checker fits")
         for t in range(corr.history_.shape[1]):

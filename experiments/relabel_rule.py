@@ -123,6 +123,7 @@ def defaults_section(key: str, cell: Cell, X: Any, *, jobs: int, seed: int) -> l
     result = pico.clean(cell.texts, names[noisy], random_state=seed, n_jobs=jobs)
     seconds = time.perf_counter() - start
     index = {c: i for i, c in enumerate(names.tolist())}
+    used = result.summary["options"]
 
     def codes(values: Any) -> np.ndarray:
         return np.array([index[str(v)] for v in values], dtype=np.int64)
@@ -142,7 +143,8 @@ def defaults_section(key: str, cell: Cell, X: Any, *, jobs: int, seed: int) -> l
         "",
         f"## {key}",
         "",
-        f"{len(clean)} rows, {np.mean(noisy != clean):.1%} of labels wrong; pico.clean took "
+        f"{len(clean)} rows, {np.mean(noisy != clean):.1%} of labels wrong; pico.clean "
+        f"(R={used['n_branches']} x F={used['n_folds']}, odds {used['relabel_odds']:g}) took "
         f"{seconds:.0f} s ({len(result.summary['iterations'])} iterations). Label accuracy / "
         f"damage: **PICO defaults {_score(clean, noisy, new)}**, cleanlab both "
         f"{_score(clean, noisy, baseline.labels)}.",
@@ -198,15 +200,15 @@ def main(argv: list[str] | None = None) -> None:
         f"{commit}); machine: {os.cpu_count()} cores, Python {platform.python_version()}.",
         "",
         (
-            "`pico.clean` with its defaults (3 iterations, the label-history model, R=4, "
-            "F=5) and cleanlab `both` (5-fold probabilities of the same checker, relabeled "
-            "to the argmax) on evaluation-suite cells (same noise, seed and features as "
-            "`experiments/evaluate.py`); the bins and the odds row are read off the final "
-            "posterior, leaving out the class-loss guard. "
+            "`pico.clean` with its defaults (3 iterations, the label-history model; the split "
+            "shape and odds each cell's line names) and cleanlab `both` (5-fold probabilities "
+            "of the same checker, relabeled to the argmax) on evaluation-suite cells (same "
+            "noise, seed and features as `experiments/evaluate.py`); the bins and the odds "
+            "row are read off the final posterior, leaving out the class-loss guard. "
             if args.defaults else
-            "One iteration of the vote (`IterativeCorrector(n_iterations=1, history=False)`, "
-            "R=4, F=5) on evaluation-suite cells (same noise, seed and features as "
-            "`experiments/evaluate.py`). "
+            "One iteration of the vote (`IterativeCorrector(n_branches=4, n_folds=5, "
+            "n_iterations=1, history=False)`) on evaluation-suite cells (same noise, seed and "
+            "features as `experiments/evaluate.py`). "
         ) + "*Proposed moves*: rows whose most probable class is "
         "not the given label, by that class's posterior; *right*: the share whose new "
         "class is the clean label; *given was right*: the share that a move would damage. "
@@ -232,7 +234,8 @@ def main(argv: list[str] | None = None) -> None:
             continue
         start = time.perf_counter()
         corr = IterativeCorrector(
-            n_iterations=1, history=False, n_jobs=args.jobs, random_state=args.seed
+            n_branches=4, n_folds=5, n_iterations=1, history=False, n_jobs=args.jobs,
+            random_state=args.seed,
         ).fit(X, cell.noisy, groups=text_groups(cell.texts))
         seconds = time.perf_counter() - start
         bins, grid = read_off(

@@ -61,7 +61,9 @@ WIDE_FOLDS_MIN_ROWS = 1000
 CHECKERS_PER_ITERATION = 20
 
 
-def split_shape(n_rows: int, n_branches: int | None = None, n_folds: int | None = None) -> tuple[int, int]:
+def split_shape(
+    n_rows: int, n_branches: int | None = None, n_folds: int | None = None
+) -> tuple[int, int]:
     """The R x F of a run: the options given, the defaults for those left ``None``.
 
     The default folds are 10 from :data:`WIDE_FOLDS_MIN_ROWS` rows up (each checker
