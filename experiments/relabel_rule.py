@@ -60,7 +60,7 @@ from pico.api import text_groups
 from pico.corrector import relabel_mask
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
-ODDS = (1.0, 3.0, 5.0, 10.0, 30.0)
+ODDS = (1.0, 3.0, 5.0, 7.0, 10.0, 30.0)
 BINS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
 CONFIDENCE_BINS = (0.0, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
 
