@@ -132,7 +132,7 @@ def defaults_section(key: str, cell: Cell, X: Any, *, jobs: int, seed: int) -> l
     best_p = np.asarray(result.suggested_confidence, dtype=np.float64)
     given_p = np.asarray(result.given_confidence, dtype=np.float64)
     confidence = np.asarray(result.confidence, dtype=np.float64)
-    threshold = float(result.summary["options"]["relabel_threshold"])
+    threshold = float(used["relabel_threshold"])
     bins, _ = read_off(clean, noisy, best, best_p, given_p)
     odds = [
         _score(clean, noisy, np.where(relabel_mask(best_p, given_p, threshold, r), best, noisy))
