@@ -172,6 +172,11 @@ def evaluate_cell(
         )
         if out.confidence is not None and name.startswith("PICO"):
             m["calibration"] = calibration_bins(out.labels == clean, out.confidence)
+            moved = out.labels != noisy
+            if moved.any():
+                m["calibration_moved"] = calibration_bins(
+                    out.labels[moved] == clean[moved], out.confidence[moved]
+                )
         m["test_accuracy"] = test_acc[name]
         m["seconds"] = round(out.seconds, 3)
         m["fits"] = out.fits

@@ -241,6 +241,13 @@ class IterativeCorrector:
         (:class:`~pico.history.LabelHistoryModel`) instead of voting on the last
         iteration alone; rows whose history is expected to change label more than
         once are marked ``review``.
+    confidence_scale : float, default=0.7
+        Factor on the vote's fitted evidence weights for the reported confidences
+        (``confidence_``): the fitted posterior is sharper than its accuracy, so the
+        confidence a person reads comes from flatter weights, while every decision
+        (relabel, review) uses the fitted posterior. 0.7 calibrates the moved rows'
+        confidence on the evaluation suite (docs/algorithm.md, section 7); 1 reports
+        the fitted posterior.
     executor : Executor, optional
         Where checkers train. Default: :class:`~pico.executors.LocalExecutor` with
         ``n_jobs`` workers.
@@ -269,7 +276,8 @@ class IterativeCorrector:
     labels_ : ndarray of shape (N,)
         Corrected labels (values of ``classes_``).
     confidence_ : ndarray of shape (N,)
-        Posterior probability of ``labels_``.
+        Probability that ``labels_`` is right (the posterior with the evidence weights
+        scaled by ``confidence_scale``).
     status_ : ndarray of shape (N,)
         ``kept``, ``relabeled`` or ``review``.
     suggested_ : ndarray of shape (N,)
@@ -277,9 +285,9 @@ class IterativeCorrector:
         classes a checker ranked in its top ``top_k``, and the given label), also for
         rows not relabeled.
     suggested_confidence_ : ndarray of shape (N,)
-        Its posterior probability.
+        Its posterior probability (the fitted posterior, which the relabel rule reads).
     given_confidence_ : ndarray of shape (N,)
-        Posterior probability of the given label.
+        Posterior probability of the given label (the fitted posterior).
     history_ : ndarray of shape (N, n_iter_ + 1)
         Label codes: column 0 the given labels, column t the labels after iteration t.
     training_labels_ : ndarray of shape (N, n_iter_)
@@ -332,6 +340,7 @@ class IterativeCorrector:
         top_k: int = 20,
         max_class_loss: float = 0.5,
         history: bool = True,
+        confidence_scale: float = 0.7,
         executor: Executor | None = None,
         n_jobs: int = 1,
         store_factory: Callable[[int, int], PredictionStore] | None = None,
@@ -354,6 +363,7 @@ class IterativeCorrector:
         self.top_k = top_k
         self.max_class_loss = max_class_loss
         self.history = history
+        self.confidence_scale = confidence_scale
         self.executor = executor
         self.n_jobs = n_jobs
         self.store_factory = store_factory
@@ -373,6 +383,7 @@ class IterativeCorrector:
         _check_fraction("review_threshold", self.review_threshold)
         _check_fraction("tol", self.tol)
         _check_fraction("max_class_loss", self.max_class_loss)
+        _check_fraction("confidence_scale", self.confidence_scale)
         if self.checker is not None and not (
             hasattr(self.checker, "fit") and hasattr(self.checker, "predict_proba")
         ):
@@ -431,7 +442,9 @@ class IterativeCorrector:
         trained = given.copy()  # the labels the next iteration's checkers train on
         trained_history = [given.copy()]
         self.iterations_: list[dict[str, Any]] = []
-        model = LabelHistoryModel(random_state=self.random_state)
+        model = LabelHistoryModel(
+            confidence_scale=self.confidence_scale, random_state=self.random_state
+        )
         self.expected_changes_ = np.zeros(n)
         fingerprint = self._fingerprint(X, given, classes, groups)
         first_t, finished = 1, False
@@ -638,7 +651,7 @@ class IterativeCorrector:
         status[doubtful | unstable | (self.held_back_ & (final == given))] = "review"
         self.codes_ = final
         self.labels_ = self.classes_[final]
-        self.confidence_ = model.probability(final)
+        self.confidence_ = model.confidence(final)
         self.suggested_ = self.classes_[best]
         self.suggested_confidence_ = best_p
         self.given_confidence_ = given_p

@@ -102,17 +102,46 @@ def test_history_and_status(fitted: tuple[IterativeCorrector, np.ndarray, np.nda
 
     rows = np.arange(n)
     codes = np.searchsorted(corr.classes_, corr.labels_)
-    np.testing.assert_allclose(corr.confidence_, corr.posterior_[rows, codes])
     assert np.all((corr.confidence_ >= 0) & (corr.confidence_ <= 1))
     np.testing.assert_allclose(corr.posterior_.sum(axis=1), 1.0)
-    # a relabeled row had a confident posterior for its new class
-    assert np.all(corr.confidence_[relabeled] >= corr.relabel_threshold)
+    # the decisions read the fitted posterior: a relabeled row's new class reached the
+    # threshold there, and a kept row's given label reached review_threshold
+    np.testing.assert_array_equal(corr.suggested_[relabeled], corr.labels_[relabeled])
+    np.testing.assert_allclose(
+        corr.suggested_confidence_, corr.posterior_[rows, np.searchsorted(corr.classes_,
+                                                                          corr.suggested_)]
+    )
+    assert np.all(corr.suggested_confidence_[relabeled] >= corr.relabel_threshold)
     given = np.searchsorted(corr.classes_, y_noisy)
     np.testing.assert_allclose(corr.given_confidence_, corr.posterior_[rows, given])
-    # kept rows are those whose given label's posterior reached review_threshold
     kept = corr.status_ == "kept"
-    assert np.all(corr.confidence_[kept] >= corr.review_threshold)
+    assert np.all(corr.given_confidence_[kept] >= corr.review_threshold)
+    # the reported confidence is the model's, from the flatter weights
+    np.testing.assert_allclose(corr.confidence_, corr.model_.confidence(codes))
     assert corr.suggested_.shape == (n,)
+
+
+def test_confidence_scale_changes_what_is_reported_not_what_is_decided() -> None:
+    X, _, y_noisy = make_blobs_with_noise(300, 3, rate=0.2, separation=1.5, random_state=1)
+    options = {"random_state": 0, "n_branches": 2, "n_folds": 3, "n_iterations": 2}
+    fitted = IterativeCorrector(confidence_scale=1.0, **options).fit(X, y_noisy)
+    flat = IterativeCorrector(confidence_scale=0.5, **options).fit(X, y_noisy)
+    # the same labels, statuses and fitted posterior
+    np.testing.assert_array_equal(fitted.labels_, flat.labels_)
+    np.testing.assert_array_equal(fitted.status_, flat.status_)
+    np.testing.assert_allclose(fitted.suggested_confidence_, flat.suggested_confidence_)
+    # at 1 the reported confidence is the fitted posterior of the final label
+    rows = np.arange(len(y_noisy))
+    codes = np.searchsorted(fitted.classes_, fitted.labels_)
+    np.testing.assert_allclose(fitted.confidence_, fitted.posterior_[rows, codes])
+    # flatter weights: the checkers' evidence counts less, so a relabeled row (which
+    # the checkers carried against its given label) is reported as less certain
+    moved = flat.status_ == "relabeled"
+    assert moved.any()
+    assert np.all(flat.confidence_[moved] < fitted.confidence_[moved] + 1e-12)
+    assert np.mean(flat.confidence_[moved]) < np.mean(fitted.confidence_[moved])
+    with pytest.raises(InvalidInputError, match="confidence_scale"):
+        IterativeCorrector(confidence_scale=1.5).fit(X, y_noisy)
 
 
 def test_relabel_odds_keeps_only_changes_that_beat_the_given_label() -> None:

@@ -148,6 +148,31 @@ def test_one_iteration_is_the_bayesian_vote() -> None:
     assert np.array_equal(vote.posterior_.argmax(1), model.posterior_.argmax(1))
 
 
+def test_reported_confidence_is_the_posterior_at_scaled_weights() -> None:
+    _, given, checker, _ = _noisy_problem()
+    branches = _branches([checker(2.5) for _ in range(3)])
+    rows = np.arange(len(given))
+    for scale in (1.0, 0.7):
+        model = LabelHistoryModel(confidence_scale=scale, random_state=0).fit(
+            [branches], given, trained_on=[given]
+        )
+        evidence, _ = checker_evidence(branches, class_frequencies(given, 4))
+        shown = bayes_posterior(evidence, given, noise=model.noise_,
+                                class_prior=model.class_prior_, beta=scale * model.beta_)
+        best, _ = model.best()
+        np.testing.assert_allclose(model.confidence(given), shown[rows, given], atol=1e-10)
+        np.testing.assert_allclose(model.confidence(best), shown[rows, best], atol=1e-10)
+        # the decisions' posterior does not depend on the scale
+        np.testing.assert_allclose(
+            model.probability(best), model.posterior_[rows, best], atol=1e-12
+        )
+        if scale == 1.0:
+            np.testing.assert_allclose(model.confidence(best), model.probability(best))
+    other = np.where((best + 1) % 4 == given, (best + 2) % 4, (best + 1) % 4)
+    with pytest.raises(InvalidInputError, match="given label and best candidate"):
+        model.confidence(other)
+
+
 def test_an_uninformative_iteration_gets_no_weight() -> None:
     clean, given, checker, rng = _noisy_problem(seed=1)
     good = _branches([checker(2.5) for _ in range(3)])

@@ -124,10 +124,15 @@ def test_em_on_spark_brings_back_sums_a_sample_and_four_numbers_per_row(
                                atol=1e-9)
     np.testing.assert_allclose(on_spark.expected_changes_, in_memory.expected_changes_,
                                atol=1e-9)
+    for codes in (given, best):  # the reported confidences of the two possible labels
+        np.testing.assert_allclose(on_spark.confidence(codes), in_memory.confidence(codes),
+                                   atol=1e-9)
     other = (best + 1) % k
     other[other == given] = (other[other == given] + 1) % k
     with pytest.raises(InvalidInputError, match="given label"):
         on_spark.probability(other)
+    with pytest.raises(InvalidInputError, match="given label"):
+        on_spark.confidence(other)
     with pytest.raises(InvalidInputError, match="Spark"):
         _ = on_spark.posterior_
 

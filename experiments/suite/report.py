@@ -307,13 +307,18 @@ def _plot_calibration(plt: Any, title: str, cells: list[dict[str, Any]], names: 
         return None
     fig, ax = plt.subplots(figsize=(5, 4.5))
     ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
-    for i, name in enumerate(calib):
-        tables = [c["methods"][name]["calibration"] for c in cells
-                  if "calibration" in c["methods"].get(name, {})]
+    lines = [(name, "calibration", "") for name in calib]
+    lines += [(name, "calibration_moved", ", moved rows") for name in calib
+              if name == M.PICO_DEFAULT
+              and any("calibration_moved" in c["methods"].get(name, {}) for c in cells)]
+    for i, (name, key, what) in enumerate(lines):
+        tables = [c["methods"][name][key] for c in cells if key in c["methods"].get(name, {})]
         count, conf, acc = pooled_calibration(tables)
         keep = [j for j, m in enumerate(count) if m >= 20]
-        ax.plot([conf[j] for j in keep], [acc[j] for j in keep], marker=MARKERS[i],
-                label=f"{SHORT[name]} (ECE {expected_calibration_error(count, conf, acc):.3f})")
+        ax.plot([conf[j] for j in keep], [acc[j] for j in keep], marker=MARKERS[i % len(MARKERS)],
+                linestyle="--" if what else "-",
+                label=f"{SHORT[name]}{what} (ECE "
+                      f"{expected_calibration_error(count, conf, acc):.3f})")
     ax.set_xlabel("confidence in the final label (pico_confidence)")
     ax.set_ylabel("fraction of those labels that are right")
     ax.set_title(f"{title}: calibration, every cell pooled")
@@ -329,20 +334,24 @@ def calibration_table(cells: list[dict[str, Any]]) -> list[str]:
     noises = sorted({c["noise"] for c in cells})
     if not methods:
         return []
+    columns = [(m, "calibration", SHORT[m]) for m in methods]
+    if any("calibration_moved" in c["methods"].get(M.PICO_DEFAULT, {}) for c in cells):
+        columns.append((M.PICO_DEFAULT, "calibration_moved", f"{SHORT[M.PICO_DEFAULT]}, moved"))
     out = [
         "### Calibration of pico_confidence by noise model",
         "",
         "Expected calibration error (10 bins; 0 is perfect) of each row's final label, the "
-        "cells of one noise model pooled over their rates; the rows counted in brackets.",
+        "cells of one noise model pooled over their rates; the rows counted in brackets. "
+        "*moved*: the rows whose label the run changed, alone.",
         "",
-        "| noise model | " + " | ".join(SHORT[m] for m in methods) + " |",
-        "|---|" + "---:|" * len(methods),
+        "| noise model | " + " | ".join(title for _, _, title in columns) + " |",
+        "|---|" + "---:|" * len(columns),
     ]
     for noise in noises:
         row = []
-        for m in methods:
-            tables = [c["methods"][m]["calibration"] for c in cells if c["noise"] == noise
-                      and "calibration" in c["methods"].get(m, {})]
+        for m, key, _ in columns:
+            tables = [c["methods"][m][key] for c in cells if c["noise"] == noise
+                      and key in c["methods"].get(m, {})]
             if not tables:
                 row.append("")
                 continue

@@ -50,7 +50,7 @@ class LabelHistoryModel(BayesianVote):
     ----------
     max_iter, tol, diag_strength, off_strength, max_rows_for_beta
         As in :class:`~pico.vote.BayesianVote`.
-    max_candidates, profile_rows, profile_steps, random_state
+    max_candidates, profile_rows, profile_steps, confidence_scale, random_state
         As in :class:`~pico.vote.BayesianVote`.
     beta_bounds : tuple of float, default=(0.0, 4.0)
         Range of ``beta_t * M_t``, the weight of iteration t's mean branch evidence;
@@ -99,6 +99,7 @@ class LabelHistoryModel(BayesianVote):
         max_candidates: int | None = 64,
         profile_rows: int = 5000,
         profile_steps: int = 20,
+        confidence_scale: float = 0.7,
         random_state: int | None = None,
     ) -> None:
         super().__init__(
@@ -111,6 +112,7 @@ class LabelHistoryModel(BayesianVote):
             max_candidates=max_candidates,
             profile_rows=profile_rows,
             profile_steps=profile_steps,
+            confidence_scale=confidence_scale,
             random_state=random_state,
         )
         self.stay_bounds = stay_bounds

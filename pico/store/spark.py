@@ -514,13 +514,14 @@ class SparkRows:
         return cand, labels, groups
 
     def finish(self, model: Any, state: dict[str, Any]) -> None:
-        """Each row's outcome (best class and probability, given label's, changes)."""
+        """Each row's outcome (best class and probability, given label's, confidences,
+        changes)."""
         table = self._map(_outcome_batch, (_bare(model), state), _OUTCOME_SCHEMA)
         ids = table.column("row_id").to_numpy()
         if len(ids) != self.n or len(np.unique(ids)) != self.n:
             raise ValueError(f"the Spark vote returned {len(np.unique(ids))} of {self.n} rows")
         summary: dict[str, np.ndarray] = {}
-        for key in ("labels", "best", "best_p", "given_p", "changes"):
+        for key in ("labels", "best", "best_p", "given_p", "best_c", "given_c", "changes"):
             col = table.column(key).to_numpy()
             full = np.empty(self.n, dtype=col.dtype)
             full[ids] = col
@@ -561,7 +562,8 @@ def _sums_batch(
 
 
 _OUTCOME_SCHEMA = (
-    "row_id long, labels long, best long, best_p double, given_p double, changes double"
+    "row_id long, labels long, best long, best_p double, given_p double, best_c double, "
+    "given_c double, changes double"
 )
 
 
@@ -576,7 +578,7 @@ def _outcome_batch(
 
     model, state = payload
     out = row_outcome(model, cand, labels, groups, state)
-    keys = ("best", "best_p", "given_p", "changes")
+    keys = ("best", "best_p", "given_p", "best_c", "given_c", "changes")
     return pa.RecordBatch.from_arrays(
         [pa.array(ids), pa.array(labels)] + [pa.array(out[key]) for key in keys],
         names=["row_id", "labels", *keys],

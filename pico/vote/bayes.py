@@ -208,6 +208,13 @@ class BayesianVote:
         Rows sampled for the profile-likelihood search of the tempering.
     profile_steps : int, default=20
         EM steps at each tempering the search tries (from each of two starts).
+    confidence_scale : float, default=0.7
+        Factor on the fitted evidence weights for the reported confidence
+        (:meth:`confidence`). The fitted posterior is sharper than its accuracy (the
+        branches' and iterations' checkers learned from overlapping data, and the
+        weights are fitted on the same rows); the decisions use the fitted posterior,
+        the confidence a person reads uses these flatter weights. 1 reports the fitted
+        posterior.
     random_state : int or None
 
     Attributes
@@ -251,8 +258,10 @@ class BayesianVote:
         max_candidates: int | None = 64,
         profile_rows: int = 5000,
         profile_steps: int = 20,
+        confidence_scale: float = 0.7,
         random_state: int | None = None,
     ) -> None:
+        self.confidence_scale = confidence_scale
         self.profile_rows = profile_rows
         self.profile_steps = profile_steps
         self.max_iter = max_iter
@@ -492,14 +501,17 @@ class BayesianVote:
         self.candidate_posterior_ = np.where(cand.valid, post[:, :w], 0.0)
         self.rest_posterior_ = post[:, w].copy()
         self.expected_changes_ = out["changes"]
+        self._confidences = {key: out[key] for key in ("labels", "best", "best_c", "given_c")}
 
     def _keep_summary(self, summary: dict[str, np.ndarray]) -> None:
         """Keep each row's outcome only (rows held elsewhere: their posterior stays there).
 
-        ``summary`` holds ``labels``, ``best``, ``best_p``, ``given_p`` and ``changes``.
+        ``summary`` holds ``labels``, ``best``, ``best_p``, ``given_p``, ``changes``,
+        and the reported confidences ``best_c`` and ``given_c``.
         """
         self._cand = None
         self._summary = summary
+        self._confidences = summary
         self._labels = summary["labels"]
         self.expected_changes_ = summary["changes"]
 
@@ -539,6 +551,23 @@ class BayesianVote:
         return probability_of(
             self._cand, self._columns(), codes, self._labels, self.noise_, self.class_prior_,
         )
+
+    def confidence(self, codes: np.ndarray) -> np.ndarray:
+        """Reported probability that class ``codes[i]`` is row i's true label.
+
+        The posterior with the evidence weights scaled by ``confidence_scale``;
+        ``codes[i]`` must be row i's given label or its best candidate (:meth:`best`),
+        the two labels a corrected row can end with.
+        """
+        codes = np.asarray(codes, dtype=np.int64)
+        kept = self._confidences
+        at_given = codes == kept["labels"]
+        if not np.all(at_given | (codes == kept["best"])):
+            raise InvalidInputError(
+                "confidence() knows each row's given label and best candidate only; "
+                "use probability() for the fitted posterior of another class"
+            )
+        return np.where(at_given, kept["given_c"], kept["best_c"])
 
     def best(self) -> tuple[np.ndarray, np.ndarray]:
         """Most probable candidate class of each row and its posterior probability."""
@@ -595,6 +624,7 @@ class BayesianVote:
             "max_candidates": self.max_candidates,
             "profile_rows": self.profile_rows,
             "profile_steps": self.profile_steps,
+            "confidence_scale": self.confidence_scale,
             "random_state": self.random_state,
         }
 
@@ -704,7 +734,10 @@ def row_outcome(
 ) -> dict[str, np.ndarray]:
     """Each row's best candidate, its probability, the given label's, expected changes.
 
-    With ``posterior``, also the columns' posterior (N, W + 1).
+    ``best_p`` and ``given_p`` come from the fitted posterior (the decisions);
+    ``best_c`` and ``given_c`` are the same two classes' reported confidences, from the
+    posterior with the weights scaled by the model's ``confidence_scale``. With
+    ``posterior``, also the columns' posterior (N, W + 1).
     """
     noise, prior, weights, stay = state["noise"], state["prior"], state["weights"], state["stay"]
     cols = column_prior(cand, prior)
@@ -717,11 +750,24 @@ def row_outcome(
         if len(weights) > 1
         else None
     )
+    given_p = probability_of(cand, post, labels, labels, noise, prior)
+    scale = float(model.confidence_scale)
+    if scale == 1.0:
+        best_c, given_c = best_p, given_p
+    else:
+        shown = _softmax(
+            model._log_q(cand.evidence, cols, weights * scale, stay)
+            + _group_sum(label_ll, groups)
+        )
+        best_c = probability_of(cand, shown, best, labels, noise, prior)
+        given_c = probability_of(cand, shown, labels, labels, noise, prior)
     out = {
         "labels": labels,
         "best": best,
         "best_p": best_p,
-        "given_p": probability_of(cand, post, labels, labels, noise, prior),
+        "given_p": given_p,
+        "best_c": best_c,
+        "given_c": given_c,
         "changes": (
             chain.expected_changes if chain is not None else np.zeros(len(labels))
         ),
