@@ -231,8 +231,9 @@ def clean_command(ctx: click.Context, /, **options: Any) -> None:
     """Correct the labels of DATA and write every row back with pico's columns.
 
     The output holds every input row and column unchanged and in order, plus
-    pico_label (the corrected label), pico_confidence (its posterior, 0..1) and
-    pico_status (kept, relabeled, review or skipped). The input is never modified.
+    pico_label (the corrected label), pico_confidence (the probability that it is
+    right, 0..1) and pico_status (kept, relabeled, review or skipped). The input is
+    never modified.
     Each finished iteration is checkpointed in the run directory: a killed run
     continues with `pico clean --resume RUN_DIR`.
 
@@ -576,10 +577,12 @@ def _apply(run_dir: Path, review_path: Path, output: Path | None) -> None:
         old = read_table(log_path, format="csv") if log_path.exists() else None
         all_log = log.astype(str) if old is None else pd.concat([old, log.astype(str)])
         write_table(all_log, log_path, format="csv")
+    n_changed = (
+        int((log["after"].astype(str) != log["before"].astype(str)).sum()) if len(log) else 0
+    )
     click.echo(
-        f"pico apply: {int(decided.sum())} decisions merged ("
-        f"{int((log['after'].astype(str) != log['before'].astype(str)).sum()) if len(log) else 0}"
-        f" labels changed); wrote {target}",
+        f"pico apply: {int(decided.sum())} decisions merged ({n_changed} "
+        f"{'label' if n_changed == 1 else 'labels'} changed); wrote {target}",
         err=True,
     )
 

@@ -527,9 +527,10 @@ class IterativeCorrector:
             }
             self.iterations_.append(info)
             _log.info(
-                "iteration %d: %d labels changed, %d differ from the given labels (%.1f s)",
+                "iteration %d: %d %s changed, %d differ from the given labels (%.1f s)",
                 t,
                 changed,
+                "label" if changed == 1 else "labels",
                 info["differ_from_given"],
                 info["seconds"],
             )
