@@ -260,6 +260,16 @@ def format_check(summary: dict[str, Any], *, top: int = 10) -> str:
             f"  {p['given']} -> {p['probable']}: {p['expected_rows']:.1f}"
             for p in summary["pairs"][:top]
         ]
+    lookalike = summary.get("lookalike_pairs") or []
+    if lookalike:
+        lines.append(
+            "look-alike pairs (given label ~ class its rows look like: rows, of which the "
+            "estimate counts):"
+        )
+        lines += [
+            f"  {p['given']} ~ {p['like']}: {p['rows']:.1f}, {p['vote_rows']:.1f}"
+            for p in lookalike[:top]
+        ]
     dups = summary["conflicting_duplicates"]
     if dups:
         lines.append(

@@ -55,6 +55,14 @@ class CheckResult:
         ``everything`` (the noise is spread over most classes) and ``reason``.
     summary : dict
         Everything above in JSON-ready form, with counts, options and seconds.
+    noise_rate_upper : float
+        The estimate if every look-alike pair is mislabeling: ``noise_rate`` plus the
+        rows the pairs count beyond the vote's own expected rows for them.
+    lookalike_pairs : list of dict
+        Classes whose rows the checkers cannot tell apart: ``given``, ``like`` (the
+        class those rows look like), ``rows`` (how many look like it, see
+        :func:`~pico.trigger.estimate.lookalike_pairs`) and ``vote_rows`` (how many of
+        them the vote counts as wrong); most first.
     """
 
     noise_rate: float
@@ -65,6 +73,8 @@ class CheckResult:
     conflicting_duplicates: list[dict[str, Any]]
     recommendation: dict[str, Any]
     summary: dict[str, Any] = field(default_factory=dict)
+    noise_rate_upper: float = float("nan")
+    lookalike_pairs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def focus(self) -> list[Any]:
@@ -171,7 +181,7 @@ def check(
     if reference is None:
         if reference_labels is not None:
             raise InvalidInputError("reference_labels needs reference: pass both or neither")
-        model, codes, classes, rows, n_fits, groups = _check_self(
+        model, codes, classes, rows, n_fits, groups, probs = _check_self(
             data, labels_arr, checked, texts, featurizer, as_list,
             n_folds=n_folds, top_k=top_k, checker=checker, merge=merge_duplicates,
             n_jobs=n_jobs, random_state=random_state,
@@ -180,7 +190,7 @@ def check(
     else:
         if reference_labels is None:
             raise InvalidInputError("reference needs reference_labels: pass the cleaned labels")
-        model, codes, classes, rows, n_fits, groups, unknown = _check_reference(
+        model, codes, classes, rows, n_fits, groups, unknown, probs = _check_reference(
             data, labels_arr, checked, reference, reference_labels, texts, featurizer,
             as_list, max_rows=max_rows, top_k=top_k, checker=checker,
             merge=merge_duplicates, rng=rng, random_state=random_state,
@@ -188,7 +198,7 @@ def check(
     q = 1.0 - model.probability(codes)
     wrong[rows] = q
     return _result(
-        labels_arr, rows, codes, classes, q, model, groups, unknown,
+        labels_arr, rows, codes, classes, q, model, probs, groups, unknown,
         n_total=len(keep) - len(unknown),
         noise_threshold=noise_threshold,
         options={
@@ -211,7 +221,7 @@ def _check_self(
     data: Any, labels: np.ndarray, checked: np.ndarray, texts: bool, featurizer: Any,
     as_list: Any, *, n_folds: int, top_k: int, checker: Any, merge: bool, n_jobs: int,
     random_state: int | None,
-) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None]:
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, Any]:
     from ..api import _check_finite, _take, text_groups
     from ..checkers.linear import SoftmaxRegression
     from ..corrector import label_codes
@@ -245,10 +255,11 @@ def _check_self(
     splitter.prepare(codes, groups)
     store = MemoryStore(len(codes), k, top_k=top_k, keep_iterations=1)
     splitter.run(X, codes, k, store, 1)
+    branches = list(store.branches(1))
     vote = BayesianVote(random_state=random_state, **VOTE).fit(
-        list(store.branches(1)), codes, groups=groups, n_classes=k
+        branches, codes, groups=groups, n_classes=k
     )
-    return vote, codes, classes, checked, splitter.n_fits_, groups
+    return vote, codes, classes, checked, splitter.n_fits_, groups, branches[0].probs
 
 
 def _check_reference(
@@ -256,7 +267,9 @@ def _check_reference(
     reference_labels: Any, texts: bool, featurizer: Any, as_list: Any, *,
     max_rows: int | None, top_k: int, checker: Any, merge: bool,
     rng: np.random.Generator, random_state: int | None,
-) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, np.ndarray]:
+) -> tuple[
+    Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, np.ndarray, Any
+]:
     import scipy.sparse as sp
     from sklearn.base import clone
 
@@ -314,12 +327,12 @@ def _check_reference(
     vote = BayesianVote(random_state=random_state, **VOTE).fit(
         [pred], codes, groups=groups, n_classes=len(classes), trained_on=ref_codes
     )
-    return vote, codes, classes, rows, 1, groups, unknown
+    return vote, codes, classes, rows, 1, groups, unknown, pred.probs
 
 
 def _result(
     labels: np.ndarray, rows: np.ndarray, codes: np.ndarray, classes: np.ndarray,
-    q: np.ndarray, model: Any, groups: np.ndarray | None, unknown: np.ndarray, *,
+    q: np.ndarray, model: Any, probs: Any, groups: np.ndarray | None, unknown: np.ndarray, *,
     n_total: int, noise_threshold: float, options: dict[str, Any], n_fits: int,
     seconds: float, wrong_all: np.ndarray,
 ) -> CheckResult:
@@ -328,7 +341,9 @@ def _result(
         conflicting_duplicates,
         confused_pairs,
         focus_classes,
+        lookalike_pairs,
         noise_interval,
+        pair_matrix,
     )
 
     k = len(classes)
@@ -349,6 +364,23 @@ def _result(
     pairs = [
         {"given": names[g], "probable": names[t], "expected_rows": e} for g, t, e in pairs_codes
     ]
+    # Look-alike pairs: rows the checkers cannot tell from another class's rows. Listed
+    # when they are more than the threshold of their class; what they count beyond the
+    # vote's own expected rows of that pair raises the upper estimate.
+    voted = pair_matrix(codes, model.candidates_, model.candidate_posterior_, k)
+    lookalike = []
+    excess = 0.0
+    purity = 1.0 - bad / np.maximum(n_rows, 1)
+    for a, b, found in lookalike_pairs(probs, codes, k, purity=purity):
+        if found < 1.0 or found <= noise_threshold * n_rows[a]:
+            continue
+        vote_rows = float(voted[a, b])
+        excess += max(0.0, found - vote_rows)
+        lookalike.append(
+            {"given": names[a], "like": names[b], "rows": found,
+             "vote_rows": round(vote_rows, 2)}
+        )
+    upper = min(1.0, rate + excess / len(q))
     dups = []
     if groups is not None:
         for members in conflicting_duplicates(groups, labels[rows]):
@@ -359,6 +391,12 @@ def _result(
     focus_codes, everything = focus_classes(n_rows, bad, pairs_codes, noise_threshold)
     do_clean = rate > noise_threshold
     focus = [names[c] for c in focus_codes] if do_clean else []
+    if do_clean and not everything:
+        # A look-alike pair is cleaned as a pair: the moved rows' fix is the other class.
+        focus = list(dict.fromkeys(
+            focus + [c for p in lookalike for c in (p["given"], p["like"])]
+        ))
+        everything = len(focus) > 0.5 * k
     pct = f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}%)"
     if not do_clean:
         reason = (
@@ -375,6 +413,11 @@ def _result(
             f"estimated {pct} wrong labels, above {100 * noise_threshold:g}%, mostly in "
             f"{len(focus)} of {k} classes: clean those"
         )
+    if lookalike:
+        reason += (
+            f"; {len(lookalike)} class pair(s) look alike to the checkers: if they are "
+            f"mislabeled rather than overlapping intents, up to {100 * upper:.1f}% are wrong"
+        )
     recommendation = {
         "clean": bool(do_clean),
         "everything": bool(do_clean and (everything or not focus)),
@@ -388,14 +431,17 @@ def _result(
         "noise_rate": round(rate, 4),
         "interval": [round(low, 4), round(high, 4)],
         "expected_wrong_rows": round(rate * n_total, 1),
+        "noise_rate_upper": round(upper, 4),
         "recommendation": recommendation,
         "classes": per_class,
         "pairs": pairs,
+        "lookalike_pairs": lookalike,
         "conflicting_duplicates": dups,
         "checker_fits": n_fits,
         "seconds": round(seconds, 3),
         "options": options,
     }
     return CheckResult(
-        rate, (low, high), wrong_all, per_class, pairs, dups, recommendation, summary
+        rate, (low, high), wrong_all, per_class, pairs, dups, recommendation, summary,
+        upper, lookalike,
     )

@@ -3,6 +3,10 @@
 Pure functions on arrays. Every estimate starts from ``q_i = 1 - P(true = given_i |
 evidence)``, the posterior probability that row i's given label is wrong (from the
 Bayesian vote). Its mean over rows is the expected fraction of wrong labels.
+
+:func:`lookalike_pairs` is the one estimate that does not: it reads the checkers'
+probabilities directly, to find classes whose rows the checkers cannot tell apart
+(a systematic mislabeling the checkers learned, which the vote cannot see).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ __all__ = [
     "conflicting_duplicates",
     "confused_pairs",
     "focus_classes",
+    "lookalike_pairs",
     "noise_interval",
+    "pair_matrix",
 ]
 
 #: z-value of a two-sided 95% normal interval.
@@ -95,6 +101,42 @@ def class_noise(labels: np.ndarray, wrong: np.ndarray, n_classes: int) -> tuple[
     return rows, bad
 
 
+def pair_matrix(
+    labels: np.ndarray, candidates: np.ndarray, posterior: np.ndarray, n_classes: int
+) -> sp.csr_matrix:
+    """Expected rows of each (given label, other true class) pair under the posterior.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n,)
+        Given labels, coded 0..K-1.
+    candidates : ndarray of shape (n, W)
+        Each row's candidate classes (-1: unused slot).
+    posterior : ndarray of shape (n, W)
+        Posterior probability of each candidate.
+    n_classes : int
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (K, K)
+        Entry (a, b): the summed posterior of class b over rows given a (b != a).
+
+    Examples
+    --------
+    >>> pair_matrix(np.array([0, 0, 1]), np.array([[0, 1], [0, 1], [1, 0]]),
+    ...             np.array([[0.2, 0.8], [0.4, 0.6], [1.0, 0.0]]), 2).toarray().tolist()
+    [[0.0, 1.4], [0.0, 0.0]]
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    rows = np.broadcast_to(labels[:, None], candidates.shape)
+    keep = (candidates >= 0) & (candidates != rows) & (posterior > 0)
+    m = sp.coo_matrix(
+        (posterior[keep], (rows[keep], candidates[keep])), shape=(n_classes, n_classes)
+    ).tocsr()
+    m.sum_duplicates()
+    return m
+
+
 def confused_pairs(
     labels: np.ndarray,
     candidates: np.ndarray,
@@ -129,20 +171,100 @@ def confused_pairs(
     ...                np.array([[0.2, 0.8], [0.4, 0.6], [1.0, 0.0]]), 2)
     [(0, 1, 1.4)]
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    rows = np.broadcast_to(labels[:, None], candidates.shape)
-    keep = (candidates >= 0) & (candidates != rows) & (posterior > 0)
-    m = sp.coo_matrix(
-        (posterior[keep], (rows[keep], candidates[keep])), shape=(n_classes, n_classes)
-    ).tocsr()
-    m.sum_duplicates()
-    coo = m.tocoo()
+    coo = pair_matrix(labels, candidates, posterior, n_classes).tocoo()
     order = np.argsort(-coo.data, kind="stable")[:top]
     return [
         (int(coo.row[j]), int(coo.col[j]), round(float(coo.data[j]), 2))
         for j in order
         if coo.data[j] >= min_rows
     ]
+
+
+def lookalike_pairs(
+    probs: Any,
+    labels: np.ndarray,
+    n_classes: int,
+    *,
+    partners: int = 3,
+    min_rows: int = 5,
+    purity: np.ndarray | None = None,
+) -> list[tuple[int, int, float]]:
+    """Rows of each given class that look like the rows of another class.
+
+    For a class ``a`` and each of its ``partners`` most probable other classes ``b``
+    (by mean predicted probability over the rows given ``a``), the score of a row is
+    its out-of-sample probability of ``b``. The rows given ``a`` are treated as a
+    mixture of a-like and b-like rows, with the rows given ``b`` as the sample of b-like
+    ones; the b-like share is bounded above by the ratio of tails, and the bound is
+    tightest at the threshold where the rows given ``a`` thin out (mixture proportion
+    estimation)::
+
+        kappa(a, b) = min_t  P(score >= t | given a) / P(score >= t | given b)
+
+    over thresholds ``t`` that leave at least ``min_rows`` rows given ``b`` above. Rows
+    given ``a`` that truly are ``a`` score low, so clean data gives about 0; when part
+    of a class was labeled as its sibling and the checkers learned that mapping, the
+    moved rows score like the rows left behind, and ``kappa * n_a`` counts them.
+
+    Parameters
+    ----------
+    probs : scipy.sparse matrix or ndarray of shape (n, K)
+        Out-of-sample probabilities (unstored entries: 0).
+    labels : ndarray of shape (n,)
+        Given labels, coded 0..K-1.
+    n_classes : int
+    partners : int, default=3
+        Other classes tried per class.
+    min_rows : int, default=5
+        Rows given ``b`` the tightest threshold must leave (a pair whose class ``b``
+        has fewer rows is skipped).
+    purity : ndarray of shape (K,), optional
+        Estimated share of each class's rows whose given label is right (default 1).
+        The rows given ``b`` then hold ``purity[b] * n_b`` b-like rows, and the tail
+        ratio is scaled by ``purity[b]``: rows moved into ``b`` from elsewhere would
+        otherwise thin its tail and inflate ``kappa``.
+
+    Returns
+    -------
+    list of (a, b, rows)
+        ``rows`` = ``kappa(a, b) * n_a``, for every pair with ``rows > 0``, most first.
+
+    Examples
+    --------
+    Rows 0-3 are given ``0`` but score like the rows given ``1``:
+
+    >>> p = np.array([[0.5, 0.5]] * 8 + [[0.9, 0.1]] * 4)
+    >>> lookalike_pairs(p, np.array([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0]), 2, min_rows=2)
+    [(0, 1, 4.0)]
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    csc = sp.csc_matrix(probs)
+    counts = np.bincount(labels, minlength=n_classes)
+    pure = np.ones(n_classes) if purity is None else np.clip(np.asarray(purity, float), 0, 1)
+    members = [np.flatnonzero(labels == c) for c in range(n_classes)]
+    columns: dict[int, np.ndarray] = {}
+    out: list[tuple[int, int, float]] = []
+    for a in range(n_classes):
+        rows_a = members[a]
+        if len(rows_a) == 0:
+            continue
+        mean = np.asarray(csc[rows_a].mean(axis=0)).ravel()
+        mean[a] = 0.0
+        for b in np.argsort(-mean, kind="stable")[:partners].tolist():
+            if mean[b] <= 0 or counts[b] < min_rows:
+                continue
+            if b not in columns:
+                columns[b] = csc[:, b].toarray().ravel()
+            score_a = np.sort(columns[b][rows_a])
+            score_b = np.sort(columns[b][members[b]])
+            thresholds = np.unique(score_b[: len(score_b) - min_rows + 1])
+            tail_a = 1.0 - np.searchsorted(score_a, thresholds, side="left") / len(score_a)
+            tail_b = 1.0 - np.searchsorted(score_b, thresholds, side="left") / len(score_b)
+            kappa = min(float(np.min(tail_a / tail_b)) * float(pure[b]), 1.0)
+            if kappa > 0:
+                out.append((a, b, round(kappa * len(rows_a), 2)))
+    out.sort(key=lambda t: (-t[2], t[0], t[1]))
+    return out
 
 
 def conflicting_duplicates(
