@@ -19,7 +19,9 @@ from pico.trigger.estimate import (
     conflicting_duplicates,
     confused_pairs,
     focus_classes,
+    lookalike_pairs,
     noise_interval,
+    pair_matrix,
 )
 
 # --------------------------------------------------------------------------- arithmetic
@@ -64,6 +66,62 @@ def test_conflicting_duplicates_and_focus() -> None:
     assert everything and len(classes) == 6
 
 
+def _collapse_probs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Class 0 (generic), class 1 (specific) with half its rows given 0, class 2 apart.
+
+    The checker scores every specific row alike, whatever its given label: the mapping
+    was learned.
+    """
+    rng = np.random.default_rng(seed)
+    generic = np.c_[rng.uniform(0.85, 0.95, 100), np.full(100, 0.03)]
+    p1 = rng.uniform(0.3, 0.6, 100)
+    specific = np.c_[1.0 - p1 - 0.02, p1]
+    other = np.c_[np.full(100, 0.05), np.full(100, 0.05)]
+    probs = np.r_[generic, specific, other]
+    probs = np.c_[probs, 1.0 - probs.sum(axis=1)]
+    labels = np.r_[np.zeros(100), np.zeros(50), np.ones(50), np.full(100, 2)].astype(int)
+    return probs, labels
+
+
+def test_lookalike_pairs_count_a_one_way_collapse() -> None:
+    probs, labels = _collapse_probs()
+    pairs = lookalike_pairs(probs, labels, 3)
+    assert [(a, b) for a, b, _ in pairs] == [(0, 1)]  # the reverse is not listed
+    assert 10 <= pairs[0][2] <= 55  # 50 rows moved: part of them, never many more
+    # rows moved into class 1 from elsewhere would thin its tail: purity scales the count
+    halved = lookalike_pairs(probs, labels, 3, purity=np.array([1.0, 0.5, 1.0]))
+    assert halved[0][2] == pytest.approx(pairs[0][2] / 2, abs=0.01)
+    # clean labels: nothing looks alike
+    clean = np.r_[np.zeros(100), np.ones(100), np.full(100, 2)].astype(int)
+    assert lookalike_pairs(probs, clean, 3) == []
+
+
+def test_lookalike_pairs_leave_out_two_way_swaps() -> None:
+    # two separable classes, 30 rows of each labeled as the other: both directions look
+    # alike, which a collapse does not do
+    rng = np.random.default_rng(0)
+    p0 = np.r_[rng.uniform(0.6, 0.9, 100), rng.uniform(0.1, 0.4, 100)]
+    probs = np.c_[p0, 0.98 - p0, np.full(200, 0.02)]
+    labels = np.r_[np.zeros(70), np.ones(30), np.ones(70), np.zeros(30)].astype(int)
+    assert lookalike_pairs(probs, labels, 3) == []
+    both = lookalike_pairs(probs, labels, 3, one_way=1.0)
+    assert {(a, b) for a, b, _ in both} == {(0, 1), (1, 0)}
+    # overlapping classes with right labels: the checker still ranks them, nothing looks alike
+    p0 = np.r_[rng.uniform(0.4, 0.7, 100), rng.uniform(0.3, 0.6, 100)]
+    probs = np.c_[p0, 0.98 - p0, np.full(200, 0.02)]
+    right = np.r_[np.zeros(100), np.ones(100)].astype(int)
+    assert lookalike_pairs(probs, right, 3, one_way=1.0) == []
+
+
+def test_pair_matrix_matches_confused_pairs() -> None:
+    labels = np.array([0, 0, 1])
+    cands = np.array([[0, 1], [0, 1], [1, 0]])
+    post = np.array([[0.2, 0.8], [0.4, 0.6], [1.0, 0.0]])
+    m = pair_matrix(labels, cands, post, 2)
+    assert m[0, 1] == pytest.approx(1.4) and m[1, 0] == 0 and m.diagonal().sum() == 0
+    assert confused_pairs(labels, cands, post, 2) == [(0, 1, 1.4)]
+
+
 # --------------------------------------------------------------------------- check()
 
 
@@ -88,6 +146,7 @@ def test_check_clean_data_recommends_nothing() -> None:
     assert found.noise_rate < 0.03
     assert not found.recommendation["clean"]
     assert found.focus == []
+    assert found.lookalike_pairs == [] and found.noise_rate_upper == found.noise_rate
 
 
 def _concentrated(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,6 +298,43 @@ def test_cli_check_text_json_and_max_noise(tmp_path: Path) -> None:
         cli, ["check", str(path), "--text-column", "text", "--max-noise", "0.5"]
     )
     assert out.exit_code == 0
+
+
+def _collapsed_texts() -> tuple[list[str], list[str], list[str]]:
+    """Four intents; half of "alarm" is labeled as its sibling "timer"."""
+    rng = np.random.default_rng(0)
+    vocab = {
+        "weather": ["weather", "rain", "sunny", "forecast", "temperature"],
+        "music": ["song", "music", "playlist", "jazz", "album"],
+        "timer": ["timer", "countdown", "minutes", "stopwatch", "seconds"],
+        "alarm": ["alarm", "wake", "morning", "snooze", "ring"],
+    }
+    texts, labels, truth = [], [], []
+    for i in range(400):
+        label = list(vocab)[i % 4]
+        texts.append(" ".join(rng.choice(vocab[label], size=3)) + f" please {i}")
+        truth.append(label)
+        labels.append("timer" if label == "alarm" and (i // 4) % 2 == 0 else label)
+    return texts, labels, truth
+
+
+def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> None:
+    texts, labels, truth = _collapsed_texts()
+    true_rate = np.mean(np.array(labels) != np.array(truth))  # 50 of 400
+    found = pico.check(texts, labels)
+    pair = found.lookalike_pairs[0]
+    assert (pair["given"], pair["like"]) == ("timer", "alarm")
+    assert 10 <= pair["rows"] <= 55  # 50 rows moved
+    assert found.noise_rate <= found.noise_rate_upper <= true_rate + 0.03
+    assert abs(found.noise_rate_upper - true_rate) <= abs(found.noise_rate - true_rate)
+    assert {"timer", "alarm"} <= set(found.focus)
+    assert "looks alike" in found.recommendation["reason"]
+    assert found.summary["noise_rate_upper"] == round(found.noise_rate_upper, 4)
+    assert found.summary["lookalike_pairs"] == found.lookalike_pairs
+    path = _csv(tmp_path, "data.csv", texts, labels)
+    out = CliRunner().invoke(cli, ["check", str(path), "--text-column", "text"])
+    assert out.exit_code == 0, out.output
+    assert "look-alike pairs" in out.output and "timer ~ alarm" in out.output
 
 
 def test_cli_check_reference_uses_pico_label(tmp_path: Path) -> None:

@@ -414,9 +414,12 @@ def _result(
             f"{len(focus)} of {k} classes: clean those"
         )
     if lookalike:
+        pairs_say = "1 pair of classes looks" if len(lookalike) == 1 else (
+            f"{len(lookalike)} pairs of classes look"
+        )
         reason += (
-            f"; {len(lookalike)} class pair(s) look alike to the checkers: if they are "
-            f"mislabeled rather than overlapping intents, up to {100 * upper:.1f}% are wrong"
+            f"; {pairs_say} alike to the checkers: if that is mislabeling rather than "
+            f"overlapping classes, up to {100 * upper:.1f}% of labels are wrong"
         )
     recommendation = {
         "clean": bool(do_clean),
