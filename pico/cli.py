@@ -715,7 +715,8 @@ def check_command(**options: Any) -> None:
 
     One quick split and one cheap checker per fold: a small part of the cost of
     `pico clean`. Prints the estimated noise rate with a 95% interval, the classes
-    ranked by estimated noise, the most confused class pairs, identical texts with
+    ranked by estimated noise, the most confused class pairs, look-alike pairs (part
+    of a class labeled as another; with them an upper estimate), identical texts with
     conflicting labels and a recommendation.
 
     Example:

@@ -53,6 +53,18 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TfidfFeaturizer:
         """Learn the vocabularies and IDF weights."""
+        self._fit(texts, transform=False)
+        return self
+
+    def fit_transform(self, texts: Sequence[str], y: Any = None, **_: Any) -> sp.csr_matrix:
+        """``fit(texts).transform(texts)``, tokenizing the texts once instead of twice."""
+        X = self._stack(self._fit(texts, transform=True))
+        # fit_transform leaves each row's columns unsorted; sorted, the matrix is the
+        # same as transform's, stored in the same order (so sums round the same way)
+        X.sort_indices()
+        return X
+
+    def _fit(self, texts: Sequence[str], *, transform: bool) -> list[sp.csr_matrix]:
         n_docs = len(texts)
         words: dict[str, Any] = dict(
             ngram_range=self.word_ngrams,
@@ -61,12 +73,13 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             token_pattern=r"(?u)\b\w+\b",
             dtype=np.float32,
         )
+        parts = []
+        self.word_ = TfidfVectorizer(min_df=min(self.min_df, max(n_docs, 1)), **words)
         try:
-            self.word_ = TfidfVectorizer(min_df=min(self.min_df, max(n_docs, 1)), **words).fit(
-                texts
-            )
+            parts.append(self._learn(self.word_, texts, transform))
         except ValueError:  # no word reaches min_df (tiny data): keep them all
-            self.word_ = TfidfVectorizer(**words).fit(texts)
+            self.word_ = TfidfVectorizer(**words)
+            parts.append(self._learn(self.word_, texts, transform))
         self.char_ = None
         if self.char_ngrams is not None:
             self.char_ = TfidfVectorizer(
@@ -78,18 +91,29 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 dtype=np.float32,
             )
             try:
-                self.char_.fit(texts)
+                parts.append(self._learn(self.char_, texts, transform))
             except ValueError:  # no n-gram reaches min_df (tiny data)
                 self.char_ = None
-        return self
+        return parts
+
+    @staticmethod
+    def _learn(vectorizer: TfidfVectorizer, texts: Sequence[str], transform: bool) -> Any:
+        if transform:
+            return vectorizer.fit_transform(texts)
+        vectorizer.fit(texts)
+        return None
+
+    @staticmethod
+    def _stack(parts: list[sp.csr_matrix]) -> sp.csr_matrix:
+        X = sp.hstack(parts, format="csr", dtype=np.float32)
+        return normalize(X, copy=False)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """(N, D) sparse float32 features, each row of unit length (or zero)."""
         parts = [self.word_.transform(texts)]
         if self.char_ is not None:
             parts.append(self.char_.transform(texts))
-        X = sp.hstack(parts, format="csr", dtype=np.float32)
-        return normalize(X, copy=False)
+        return self._stack(parts)
 
 
 class NumericFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
