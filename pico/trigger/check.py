@@ -413,7 +413,7 @@ def _result(
             f"estimated {pct} wrong labels, above {100 * noise_threshold:g}%, mostly in "
             f"{len(focus)} of {k} classes: clean those"
         )
-    if lookalike:
+    if lookalike and excess >= 1.0:  # the pairs see rows the vote does not count
         pairs_say = "1 pair of classes looks" if len(lookalike) == 1 else (
             f"{len(lookalike)} pairs of classes look"
         )
