@@ -149,13 +149,8 @@ def confused_pairs(
 
     Parameters
     ----------
-    labels : ndarray of shape (n,)
-        Given labels, coded 0..K-1.
-    candidates : ndarray of shape (n, W)
-        Each row's candidate classes (-1: unused slot).
-    posterior : ndarray of shape (n, W)
-        Posterior probability of each candidate.
-    n_classes : int
+    labels, candidates, posterior, n_classes
+        As for :func:`pair_matrix`.
     top : int, default=10
         Pairs returned.
     min_rows : float, default=0.5
