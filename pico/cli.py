@@ -707,7 +707,7 @@ def _trigger_line(found: dict[str, Any]) -> str:
 @click.option("--folds", default=2, show_default=True, type=int, help="Folds of the one split.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the split and sample.")
 @click.option(
-    "--jobs", default=-1, show_default=True, type=int, help="Worker processes (-1: all cores)."
+    "--jobs", default=-1, show_default=True, type=int, help="Worker threads (-1: all cores)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON on stdout.")
 def check_command(**options: Any) -> None:

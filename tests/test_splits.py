@@ -268,6 +268,24 @@ def test_local_executor_two_jobs_matches_one(data: tuple[np.ndarray, np.ndarray]
         np.testing.assert_allclose(a.probs.toarray(), b.probs.toarray(), atol=1e-5)
 
 
+def test_local_executor_threads_match_processes(data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = data
+    k = int(y.max()) + 1
+    stores = []
+    for ex in (LocalExecutor(n_jobs=2), LocalExecutor(n_jobs=2, prefer="threads")):
+        store = MemoryStore(len(y), k, top_k=k)
+        splitter = MultiSplit(SoftmaxRegression(), n_branches=2, n_folds=3, random_state=0,
+                              executor=ex)
+        splitter.prepare(y)
+        splitter.run(X, y, k, store, 1)
+        stores.append(store)
+    for a, b in zip(stores[0].branches(1), stores[1].branches(1)):
+        # both run every fit with one BLAS thread
+        np.testing.assert_array_equal(a.probs.toarray(), b.probs.toarray())
+    with pytest.raises(ValueError, match="threads"):
+        LocalExecutor(prefer="gpu")
+
+
 def _add(shared: int, task: int) -> int:
     return shared + task
 

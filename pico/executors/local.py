@@ -25,6 +25,11 @@ class LocalExecutor:
         Worker processes. 1 runs everything in this process; -1 uses every core.
         Every fit runs with one BLAS thread (in a worker or in this process), which
         is faster than many threads for the small fits pico runs.
+    prefer : {"processes", "threads"}, default="processes"
+        What the workers are. Threads start at once and share the inputs without
+        copying, and the heavy parts of a fit (sparse products, BLAS) release the
+        GIL; worker processes cost a start-up of a few seconds per process that
+        repays itself over many fits. The check, with its two fits, uses threads.
 
     Examples
     --------
@@ -33,8 +38,11 @@ class LocalExecutor:
     [11, 12, 13]
     """
 
-    def __init__(self, n_jobs: int = 1) -> None:
+    def __init__(self, n_jobs: int = 1, prefer: str = "processes") -> None:
+        if prefer not in ("processes", "threads"):
+            raise ValueError(f"prefer must be 'processes' or 'threads', not {prefer!r}")
         self.n_jobs = n_jobs
+        self.prefer = prefer
 
     def _workers(self) -> int:
         n = int(self.n_jobs)
@@ -54,5 +62,13 @@ class LocalExecutor:
             return
         from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=min(workers, len(tasks)), return_as="generator_unordered")
+        n = min(workers, len(tasks))
+        if self.prefer == "threads":
+            # One BLAS thread for the whole pool, set once: a per-task limit would be
+            # lifted by one thread while another still computes.
+            with threadpool_limits(limits=1):
+                pool = Parallel(n_jobs=n, prefer="threads", return_as="generator_unordered")
+                yield from pool(delayed(fn)(shared, task) for task in tasks)
+            return
+        parallel = Parallel(n_jobs=n, return_as="generator_unordered")
         yield from parallel(delayed(_single_threaded)(fn, shared, task) for task in tasks)

@@ -133,7 +133,7 @@ def check(
     merge_duplicates : bool, default=True
         Identical texts share a fold and one decision.
     n_jobs : int, default=-1
-        Worker processes (-1: all cores; 1: this process only).
+        Worker threads for the fold fits (-1: all cores; 1: this thread only).
     random_state : int or None, default=0
 
     Returns
@@ -250,7 +250,7 @@ def _check_self(
     splitter = MultiSplit(
         checker if checker is not None else SoftmaxRegression(),
         n_branches=1, n_folds=n_folds, random_state=random_state,
-        executor=LocalExecutor(n_jobs=n_jobs),
+        executor=LocalExecutor(n_jobs=n_jobs, prefer="threads"),
     )
     splitter.prepare(codes, groups)
     store = MemoryStore(len(codes), k, top_k=top_k, keep_iterations=1)
