@@ -217,8 +217,7 @@ def lookalike_pairs(
     given ``a`` that truly are ``a`` score low, so clean data gives about 0; when part
     of a class was labeled as its sibling and the checkers learned that mapping, the
     moved rows score like the rows left behind, and ``kappa * n_a`` counts them. The
-    minimum over noisy tails makes it an undercount: on the evaluation suite's
-    generic-specific noise it finds about half to two thirds of the moved rows.
+    minimum over noisy tails makes it an undercount (see docs/trigger.md).
 
     A collapse moves rows one way; two classes whose rows overlap (or swap labels both
     ways) look alike in both directions. A pair is kept only when the reverse count,
