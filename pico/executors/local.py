@@ -8,6 +8,8 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from ..exceptions import InvalidInputError
+
 __all__ = ["LocalExecutor"]
 
 
@@ -40,7 +42,9 @@ class LocalExecutor:
 
     def __init__(self, n_jobs: int = 1, prefer: str = "processes") -> None:
         if prefer not in ("processes", "threads"):
-            raise ValueError(f"prefer must be 'processes' or 'threads', not {prefer!r}")
+            raise InvalidInputError(
+                f"prefer must be 'processes' or 'threads', not {prefer!r}"
+            )
         self.n_jobs = n_jobs
         self.prefer = prefer
 
