@@ -24,7 +24,8 @@ class LocalExecutor:
     Parameters
     ----------
     n_jobs : int, default=1
-        Worker processes. 1 runs everything in this process; -1 uses every core.
+        Workers (processes, or threads with ``prefer="threads"``). 1 runs everything
+        in this process; -1 uses every core.
         Every fit runs with one BLAS thread (in a worker or in this process), which
         is faster than many threads for the small fits pico runs.
     prefer : {"processes", "threads"}, default="processes"
