@@ -106,11 +106,29 @@ def test_lookalike_pairs_leave_out_two_way_swaps() -> None:
     assert lookalike_pairs(probs, labels, 3) == []
     both = lookalike_pairs(probs, labels, 3, one_way=1.0)
     assert {(a, b) for a, b, _ in both} == {(0, 1), (1, 0)}
-    # overlapping classes with right labels: the checker still ranks them, nothing looks alike
+    # overlapping classes with right labels: the checker still ranks them, and at most
+    # a few rows look alike (check() lists a pair only above 3% of its class)
     p0 = np.r_[rng.uniform(0.4, 0.7, 100), rng.uniform(0.3, 0.6, 100)]
     probs = np.c_[p0, 0.98 - p0, np.full(200, 0.02)]
     right = np.r_[np.zeros(100), np.ones(100)].astype(int)
-    assert lookalike_pairs(probs, right, 3, one_way=1.0) == []
+    assert all(rows < 3 for _, _, rows in lookalike_pairs(probs, right, 3, one_way=1.0))
+    assert lookalike_pairs(probs, right, 3, one_way=1.0, margin=0) == []
+
+
+def test_lookalike_margin_lessens_the_undercount() -> None:
+    # the plain minimum over noisy tail ratios undercounts the 50 moved rows; picking
+    # the threshold with a margin for the tails' noise counts more of them, never more
+    # than were moved by much
+    plain, picked = [], []
+    for seed in range(10):
+        probs, labels = _collapse_probs(seed)
+        plain.append(dict(((a, b), r) for a, b, r in lookalike_pairs(probs, labels, 3, margin=0)))
+        picked.append(dict(((a, b), r) for a, b, r in lookalike_pairs(probs, labels, 3)))
+    plain_rows = [p.get((0, 1), 0.0) for p in plain]
+    picked_rows = [p.get((0, 1), 0.0) for p in picked]
+    assert np.mean(picked_rows) > np.mean(plain_rows) + 5
+    assert all(10 <= r <= 55 for r in picked_rows)
+    assert all(set(p) <= {(0, 1)} for p in picked)  # the reverse is never listed
 
 
 def test_pair_matrix_matches_confused_pairs() -> None:

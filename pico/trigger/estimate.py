@@ -176,9 +176,18 @@ def confused_pairs(
 
 
 def _tail_ratio(
-    score_given: np.ndarray, score_ref: np.ndarray, min_rows: int, min_share: float
+    score_given: np.ndarray, score_ref: np.ndarray, min_rows: int, min_share: float,
+    margin: float = 0.0,
 ) -> float:
-    """``min_t P(given >= t) / P(ref >= t)`` over thresholds leaving enough refs above."""
+    """``P(given >= t) / P(ref >= t)`` at the threshold ``t`` picked from the ref scores.
+
+    Only thresholds leaving enough refs above are tried. With ``margin = 0`` the
+    smallest ratio is returned; otherwise ``t`` minimises the ratio plus ``margin``
+    times the largest standard error of the two tail shares, relative to the ref
+    tail (``0.5 / sqrt(n)`` each, over ``P(ref >= t)``), and the plain ratio at that
+    ``t`` is returned. The minimum over many noisy ratios is biased low; the margin
+    keeps short, noisy tails from setting it (best-bin estimation, Garg et al. 2021).
+    """
     given, ref = np.sort(score_given), np.sort(score_ref)
     min_rows = max(min_rows, int(np.ceil(min_share * len(ref))))
     if len(given) == 0 or len(ref) < min_rows:
@@ -186,7 +195,11 @@ def _tail_ratio(
     thresholds = np.unique(ref[: len(ref) - min_rows + 1])
     tail_given = 1.0 - np.searchsorted(given, thresholds, side="left") / len(given)
     tail_ref = 1.0 - np.searchsorted(ref, thresholds, side="left") / len(ref)
-    return float(np.min(tail_given / tail_ref))
+    ratio = tail_given / tail_ref
+    if margin <= 0:
+        return float(np.min(ratio))
+    error = 0.5 * (len(ref) ** -0.5 + len(given) ** -0.5) / tail_ref
+    return float(ratio[int(np.argmin(ratio + margin * error))])
 
 
 def lookalike_pairs(
@@ -199,6 +212,7 @@ def lookalike_pairs(
     min_share: float = 0.1,
     purity: np.ndarray | None = None,
     one_way: float = 0.25,
+    margin: float = 0.5,
 ) -> list[tuple[int, int, float]]:
     """Rows of each given class that look like the rows of another class.
 
@@ -216,8 +230,12 @@ def lookalike_pairs(
     ``min_share`` of them, above. Rows
     given ``a`` that truly are ``a`` score low, so clean data gives about 0; when part
     of a class was labeled as its sibling and the checkers learned that mapping, the
-    moved rows score like the rows left behind, and ``kappa * n_a`` counts them. The
-    minimum over noisy tails makes it an undercount (see docs/trigger.md).
+    moved rows score like the rows left behind, and ``kappa * n_a`` counts them.
+
+    On samples the minimum over many noisy ratios undercounts, so ``t`` is picked by
+    the ratio plus ``margin`` standard errors of the tails (shorter tails weigh more),
+    and the ratio at that ``t`` is ``kappa`` (best-bin estimation, Garg et al., 2021,
+    "Mixture proportion estimation and PU learning: a modern approach").
 
     A collapse moves rows one way; two classes whose rows overlap (or swap labels both
     ways) look alike in both directions. A pair is kept only when the reverse count,
@@ -245,6 +263,10 @@ def lookalike_pairs(
     one_way : float, default=0.25
         Largest reverse count, as a share of the pair's own, of a pair that is kept.
         1 or more keeps every pair.
+    margin : float, default=0.5
+        Standard errors of the tail shares (at most ``0.5 / sqrt(n)`` each, relative
+        to the tail given ``b``) added to the ratio when picking the threshold. 0 takes
+        the plain minimum, which undercounts more.
 
     Returns
     -------
@@ -283,13 +305,17 @@ def lookalike_pairs(
             if mean[b] <= 0 or counts[b] < min_rows:
                 continue
             rows_b = members[b]
-            kappa = _tail_ratio(column(b)[rows_a], column(b)[rows_b], min_rows, min_share)
+            kappa = _tail_ratio(
+                column(b)[rows_a], column(b)[rows_b], min_rows, min_share, margin
+            )
             kappa = min(kappa * pure[b], 1)
             if kappa <= 0:
                 continue
             found = kappa * len(rows_a)
             if one_way < 1:
-                back = _tail_ratio(column(a)[rows_b], column(a)[rows_a], min_rows, min_share)
+                back = _tail_ratio(
+                    column(a)[rows_b], column(a)[rows_a], min_rows, min_share, margin
+                )
                 back = min(back * pure[a], 1)
                 if back * len(rows_b) > one_way * found:
                     continue
