@@ -122,8 +122,8 @@ def test_lookalike_margin_lessens_the_undercount() -> None:
     plain, picked = [], []
     for seed in range(10):
         probs, labels = _collapse_probs(seed)
-        plain.append(dict(((a, b), r) for a, b, r in lookalike_pairs(probs, labels, 3, margin=0)))
-        picked.append(dict(((a, b), r) for a, b, r in lookalike_pairs(probs, labels, 3)))
+        plain.append({(a, b): r for a, b, r in lookalike_pairs(probs, labels, 3, margin=0)})
+        picked.append({(a, b): r for a, b, r in lookalike_pairs(probs, labels, 3)})
     plain_rows = [p.get((0, 1), 0.0) for p in plain]
     picked_rows = [p.get((0, 1), 0.0) for p in picked]
     assert np.mean(picked_rows) > np.mean(plain_rows) + 5
