@@ -107,7 +107,7 @@ def test_lookalike_pairs_leave_out_two_way_swaps() -> None:
     both = lookalike_pairs(probs, labels, 3, one_way=1.0)
     assert {(a, b) for a, b, _ in both} == {(0, 1), (1, 0)}
     # overlapping classes with right labels: the checker still ranks them, and at most
-    # a few rows look alike (check() lists a pair only above 3% of its class)
+    # a few rows look alike (check() lists a pair only above a tenth of its class)
     p0 = np.r_[rng.uniform(0.4, 0.7, 100), rng.uniform(0.3, 0.6, 100)]
     probs = np.c_[p0, 0.98 - p0, np.full(200, 0.02)]
     right = np.r_[np.zeros(100), np.ones(100)].astype(int)
@@ -353,6 +353,9 @@ def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> 
     out = CliRunner().invoke(cli, ["check", str(path), "--text-column", "text"])
     assert out.exit_code == 0, out.output
     assert "look-alike pairs" in out.output and "timer ~ alarm" in out.output
+    # a pair is listed above a tenth of its class, or above a higher noise threshold
+    strict = pico.check(texts, labels, noise_threshold=0.5)
+    assert strict.lookalike_pairs == [] and strict.noise_rate_upper == strict.noise_rate
 
 
 def test_cli_check_reference_uses_pico_label(tmp_path: Path) -> None:
