@@ -30,8 +30,8 @@ VOTE: dict[str, Any] = {"profile_rows": 2000, "profile_steps": 10, "max_iter": 1
 
 #: A look-alike pair is listed when it counts more than this share of its given class
 #: (or more than the noise threshold, when that is higher). Close intents of clean
-#: data count up to about a tenth (3-9% on CLINC150 and BANKING77); a collapse moves
-#: more.
+#: data count up to about a tenth of their class; a collapse moves more (see
+#: docs/trigger.md).
 LOOKALIKE_SHARE = 0.1
 
 
