@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -284,6 +285,27 @@ def test_local_executor_threads_match_processes(data: tuple[np.ndarray, np.ndarr
         np.testing.assert_array_equal(a.probs.toarray(), b.probs.toarray())
     with pytest.raises(ValueError, match="threads"):
         LocalExecutor(prefer="gpu")
+
+
+def _where(shared: None, task: int) -> tuple[int, int, int]:
+    """The process and thread a task ran in, and its BLAS threads."""
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    blas = max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"),
+               default=1)
+    return os.getpid(), threading.get_ident(), blas
+
+
+def test_local_executor_threads_run_in_this_process_with_one_blas_thread() -> None:
+    tasks = list(range(8))
+    here = list(LocalExecutor(n_jobs=2, prefer="threads").map_unordered(_where, None, tasks))
+    assert {pid for pid, _, _ in here} == {os.getpid()}
+    assert {blas for _, _, blas in here} == {1}
+    away = list(LocalExecutor(n_jobs=2).map_unordered(_where, None, tasks))
+    assert os.getpid() not in {pid for pid, _, _ in away}
+    assert {blas for _, _, blas in away} == {1}
 
 
 def _add(shared: int, task: int) -> int:
