@@ -151,7 +151,7 @@ def test_check_estimates_uniform_noise() -> None:
     low, high = found.interval
     assert low < found.noise_rate < high
     assert found.recommendation["clean"] and found.recommendation["everything"]
-    assert found.summary["checker_fits"] == 2
+    assert found.summary["checker_fits"] == 4  # 2 folds x (softmax + centroid)
     # rows flagged most likely wrong are mostly wrong
     top = np.argsort(-found.wrong)[:200]
     assert np.mean(y_noisy[top] != y_true[top]) > 0.8
@@ -339,14 +339,27 @@ def _collapsed_texts() -> tuple[list[str], list[str], list[str]]:
 def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> None:
     texts, labels, truth = _collapsed_texts()
     true_rate = np.mean(np.array(labels) != np.array(truth))  # 50 of 400
-    found = pico.check(texts, labels)
+    # The softmax checker alone learns the collapse: the vote misses much of it and the
+    # look-alike pair supplies the rest.
+    found = pico.check(texts, labels, centroid=False)
+    assert found.summary["options"]["centroid"] is False
     pair = found.lookalike_pairs[0]
     assert (pair["given"], pair["like"]) == ("timer", "alarm")
     assert 10 <= pair["rows"] <= 55  # 50 rows moved
+    assert found.noise_rate < true_rate - 0.03
     assert found.noise_rate <= found.noise_rate_upper <= true_rate + 0.03
     assert abs(found.noise_rate_upper - true_rate) <= abs(found.noise_rate - true_rate)
     assert {"timer", "alarm"} <= set(found.focus)
     assert "looks alike" in found.recommendation["reason"]
+    # With the centroid checker (the default) the vote itself counts the moved rows, so
+    # the pair adds nothing beyond them and the recommendation does not mention it.
+    both = pico.check(texts, labels)
+    assert both.summary["checker_fits"] == 4 and both.summary["options"]["centroid"] is True
+    assert abs(both.noise_rate - true_rate) <= 0.02
+    assert both.lookalike_pairs[0]["vote_rows"] >= 40
+    assert both.noise_rate_upper == pytest.approx(both.noise_rate)
+    assert "looks alike" not in both.recommendation["reason"]
+    assert {"timer", "alarm"} <= set(both.focus)
     assert found.summary["noise_rate_upper"] == round(found.noise_rate_upper, 4)
     assert found.summary["lookalike_pairs"] == found.lookalike_pairs
     path = _csv(tmp_path, "data.csv", texts, labels)
@@ -354,7 +367,7 @@ def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> 
     assert out.exit_code == 0, out.output
     assert "look-alike pairs" in out.output and "timer ~ alarm" in out.output
     # a pair is listed above a tenth of its class, or above a higher noise threshold
-    strict = pico.check(texts, labels, noise_threshold=0.5)
+    strict = pico.check(texts, labels, noise_threshold=0.5, centroid=False)
     assert strict.lookalike_pairs == [] and strict.noise_rate_upper == strict.noise_rate
 
 

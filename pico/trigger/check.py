@@ -1,8 +1,9 @@
 """``check``: the quick pre-check of a labeled dataset (the trigger).
 
-One random split into ``n_folds`` folds (two by default) and one cheap checker per
-fold give every row one out-of-sample prediction; the Bayesian vote of the full
-pipeline then fits the label noise on them. The posterior probability that a row's
+One random split into ``n_folds`` folds (two by default) and two cheap checkers per
+fold (the softmax checker and a nearest-centroid one) give every row two
+out-of-sample predictions; the Bayesian vote of the full pipeline then fits the label
+noise on them. The posterior probability that a row's
 given label is wrong, averaged, is the estimated noise rate. Big datasets are checked
 on a random sample of ``max_rows`` rows.
 
@@ -110,6 +111,7 @@ def check(
     checker: Any = None,
     featurizer: Any = None,
     merge_duplicates: bool = True,
+    centroid: bool = True,
     n_jobs: int = -1,
     random_state: int | None = 0,
 ) -> CheckResult:
@@ -138,6 +140,13 @@ def check(
         As for :func:`pico.clean`.
     merge_duplicates : bool, default=True
         Identical texts share a fold and one decision.
+    centroid : bool, default=True
+        Also fit a nearest-centroid checker (:class:`~pico.checkers.NearestCentroid`)
+        on each fold; the vote weighs its evidence equally with ``checker``'s. A
+        discriminative checker learns a systematic relabeling (most of one intent
+        labeled as another) and then confirms it; class centroids are diluted by it
+        instead, so the two together see that noise (see docs/trigger.md). Ignored with
+        ``reference``, whose checker never sees the checked labels.
     n_jobs : int, default=-1
         Worker threads for the fold fits (-1: all cores; 1: this thread only).
     random_state : int or None, default=0
@@ -190,7 +199,7 @@ def check(
         model, codes, classes, rows, n_fits, groups, probs = _check_self(
             data, labels_arr, checked, texts, featurizer, as_list,
             n_folds=n_folds, top_k=top_k, checker=checker, merge=merge_duplicates,
-            n_jobs=n_jobs, random_state=random_state,
+            centroid=centroid, n_jobs=n_jobs, random_state=random_state,
         )
         unknown = np.array([], dtype=np.int64)
     else:
@@ -213,6 +222,7 @@ def check(
             "noise_threshold": noise_threshold,
             "top_k": top_k,
             "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
+            "centroid": bool(centroid) and reference is None,
             "featurizer": type(featurizer).__name__,
             "reference": reference is not None,
             "random_state": random_state,
@@ -225,11 +235,11 @@ def check(
 
 def _check_self(
     data: Any, labels: np.ndarray, checked: np.ndarray, texts: bool, featurizer: Any,
-    as_list: Any, *, n_folds: int, top_k: int, checker: Any, merge: bool, n_jobs: int,
-    random_state: int | None,
+    as_list: Any, *, n_folds: int, top_k: int, checker: Any, merge: bool, centroid: bool,
+    n_jobs: int, random_state: int | None,
 ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, Any]:
     from ..api import _check_finite, _take, text_groups
-    from ..checkers.linear import SoftmaxRegression
+    from ..checkers.linear import NearestCentroid, SoftmaxRegression
     from ..corrector import label_codes
     from ..executors.local import LocalExecutor
     from ..splits.engine import MultiSplit
@@ -253,19 +263,26 @@ def _check_self(
         )
     classes, codes = label_codes(given)
     k = len(classes)
-    splitter = MultiSplit(
-        checker if checker is not None else SoftmaxRegression(),
-        n_branches=1, n_folds=n_folds, random_state=random_state,
-        executor=LocalExecutor(n_jobs=n_jobs, prefer="threads"),
-    )
-    splitter.prepare(codes, groups)
-    store = MemoryStore(len(codes), k, top_k=top_k, keep_iterations=1)
-    splitter.run(X, codes, k, store, 1)
-    branches = list(store.branches(1))
+    executor = LocalExecutor(n_jobs=n_jobs, prefer="threads")
+    checkers = [checker if checker is not None else SoftmaxRegression()]
+    if centroid:
+        checkers.append(NearestCentroid(fit_prior=True))
+    branches = []
+    n_fits = 0
+    for model in checkers:
+        # The same seed and labels draw the same folds for every checker.
+        splitter = MultiSplit(
+            model, n_branches=1, n_folds=n_folds, random_state=random_state, executor=executor
+        )
+        splitter.prepare(codes, groups)
+        store = MemoryStore(len(codes), k, top_k=top_k, keep_iterations=1)
+        splitter.run(X, codes, k, store, 1)
+        branches += list(store.branches(1))
+        n_fits += splitter.n_fits_
     vote = BayesianVote(random_state=random_state, **VOTE).fit(
         branches, codes, groups=groups, n_classes=k
     )
-    return vote, codes, classes, checked, splitter.n_fits_, groups, branches[0].probs
+    return vote, codes, classes, checked, n_fits, groups, branches[0].probs
 
 
 def _check_reference(
