@@ -39,7 +39,7 @@ def _expected_failed_checks(estimator: Any) -> dict[str, str]:
 
 
 @parametrize_with_checks(
-    [SoftmaxRegression(), NearestCentroid()],
+    [SoftmaxRegression(), NearestCentroid(), NearestCentroid(fit_prior=True)],
     expected_failed_checks=_expected_failed_checks,
     xfail_strict=True,
 )
@@ -222,6 +222,23 @@ def test_nearest_centroid_temperature_sharpens() -> None:
     sharp = NearestCentroid(temperature=50.0).fit(X, y).predict_proba(X)
     assert np.all(sharp.max(axis=1) > soft.max(axis=1))
     assert NearestCentroid().fit(X, y).predict(np.array([[0.2, 0.8]])).tolist() == ["b"]
+
+
+def test_nearest_centroid_fit_prior_adds_the_training_frequencies() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 5))
+    y = np.array([0] * 30 + [1] * 6 + [2] * 4)
+    plain = NearestCentroid().fit(X, y)
+    with_prior = NearestCentroid(fit_prior=True).fit(X, y)
+    np.testing.assert_allclose(with_prior.centroids_, plain.centroids_)
+    prior = (np.bincount(y) + 0.5) / (len(y) + 1.5)
+    np.testing.assert_allclose(np.exp(with_prior.log_prior_), prior)
+    # p(c|x) is proportional to prior(c) * exp(temperature * cos): the ratio to the
+    # prior-free probabilities is the prior, up to each row's normalisation
+    ratio = with_prior.predict_proba(X) / plain.predict_proba(X)
+    np.testing.assert_allclose(ratio / ratio[:, :1], np.tile(prior / prior[0], (40, 1)), rtol=1e-6)
+    # the frequent class wins more rows
+    assert (with_prior.predict(X) == 0).sum() > (plain.predict(X) == 0).sum()
 
 
 @pytest.mark.parametrize("value", [0, -1.0, "hot"])

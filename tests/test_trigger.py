@@ -386,6 +386,7 @@ def test_cli_check_reference_uses_pico_label(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     summary = json.loads(out.output)
     assert summary["checked_rows"] == 60 and summary["checker_fits"] == 1
+    assert summary["options"]["centroid"] is False  # its checker never saw these labels
     assert summary["options"]["reference"] is True
     out = CliRunner().invoke(
         cli, ["check", str(new_path), "--text-column", "text", "--reference", str(ref_path),

@@ -32,7 +32,7 @@ class LocalExecutor:
         What the workers are. Threads start at once and share the inputs without
         copying, and the heavy parts of a fit (sparse products, BLAS) release the
         GIL; worker processes cost a start-up of a few seconds per process that
-        repays itself over many fits. The check, with its two fits, uses threads.
+        repays itself over many fits. The check, with its few fits, uses threads.
 
     Examples
     --------
