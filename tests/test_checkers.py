@@ -39,7 +39,7 @@ def _expected_failed_checks(estimator: Any) -> dict[str, str]:
 
 
 @parametrize_with_checks(
-    [SoftmaxRegression(), NearestCentroid(), NearestCentroid(fit_prior=True)],
+    [SoftmaxRegression(), NearestCentroid()],
     expected_failed_checks=_expected_failed_checks,
     xfail_strict=True,
 )
@@ -224,21 +224,13 @@ def test_nearest_centroid_temperature_sharpens() -> None:
     assert NearestCentroid().fit(X, y).predict(np.array([[0.2, 0.8]])).tolist() == ["b"]
 
 
-def test_nearest_centroid_fit_prior_adds_the_training_frequencies() -> None:
-    rng = np.random.default_rng(0)
-    X = rng.random((40, 5))
-    y = np.array([0] * 30 + [1] * 6 + [2] * 4)
-    plain = NearestCentroid().fit(X, y)
-    with_prior = NearestCentroid(fit_prior=True).fit(X, y)
-    np.testing.assert_allclose(with_prior.centroids_, plain.centroids_)
-    prior = (np.bincount(y) + 0.5) / (len(y) + 1.5)
-    np.testing.assert_allclose(np.exp(with_prior.log_prior_), prior)
-    # p(c|x) is proportional to prior(c) * exp(temperature * cos): the ratio to the
-    # prior-free probabilities is the prior, up to each row's normalisation
-    ratio = with_prior.predict_proba(X) / plain.predict_proba(X)
-    np.testing.assert_allclose(ratio / ratio[:, :1], np.tile(prior / prior[0], (40, 1)), rtol=1e-6)
-    # the frequent class wins more rows
-    assert (with_prior.predict(X) == 0).sum() > (plain.predict(X) == 0).sum()
+def test_nearest_centroid_probabilities_carry_no_class_prior() -> None:
+    # a row equally close to two centroids gets even odds, however many rows each
+    # label has: the probabilities say how alike a row is to each label's rows
+    X = np.array([[1.0, 0.0]] * 30 + [[0.0, 1.0]] * 3)
+    y = [0] * 30 + [1] * 3
+    proba = NearestCentroid().fit(X, y).predict_proba(np.array([[1.0, 1.0]]))
+    np.testing.assert_allclose(proba, [[0.5, 0.5]], atol=1e-6)
 
 
 @pytest.mark.parametrize("value", [0, -1.0, "hot"])

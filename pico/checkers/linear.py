@@ -265,23 +265,19 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     checker: useful for the quick pre-check and for very large data.
 
     A class's score is its centroid's cosine similarity to the row, which does not
-    grow with the number of rows carrying the label. A discriminative checker such as
-    :class:`SoftmaxRegression` learns how often each label occurs in a region, so when
-    most of one intent's rows were labeled as another, it learns that mapping; here the
-    moved rows pull the other class's centroid towards them only in proportion to
-    their share of its rows, and the rows left behind keep their own class's centroid
-    pure. ``pico.check`` uses it beside the softmax checker for that reason.
+    grow with the number of rows carrying the label, and the probabilities carry no
+    class prior: they compare how much a row looks like each label's rows, not how
+    often each label occurs. A discriminative checker such as :class:`SoftmaxRegression`
+    learns how often each label occurs in a region, so when most of one intent's rows
+    were labeled as another, it learns that mapping; here the moved rows pull the other
+    class's centroid towards them only in proportion to their share of its rows, and the
+    rows left behind keep their own class's centroid pure. ``pico.check`` uses it beside
+    the softmax checker for that reason.
 
     Parameters
     ----------
     temperature : float, default=20.0
         Multiplies the cosine similarities before the softmax.
-    fit_prior : bool, default=False
-        Add the log of the training labels' class frequencies (add-half smoothed) to
-        the scaled similarities, so that the probabilities carry the training prior as a
-        discriminative checker's do. The vote divides that prior out again
-        (:mod:`pico.vote.bayes`); without it, the vote's division would favour rare
-        classes.
 
     Examples
     --------
@@ -289,17 +285,13 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     >>> X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
     >>> NearestCentroid().fit(X, [0, 0, 1, 1]).predict(np.array([[0.2, 0.8]])).tolist()
     [1]
-    >>> p = NearestCentroid(fit_prior=True).fit(X[:3], [0, 0, 1]).predict_proba(X[:1])
-    >>> p.round(3).tolist()
-    [[1.0, 0.0]]
     """
 
-    def __init__(self, temperature: float = 20.0, fit_prior: bool = False) -> None:
+    def __init__(self, temperature: float = 20.0) -> None:
         self.temperature = temperature
-        self.fit_prior = fit_prior
 
     def fit(self, X: Any, y: Any) -> NearestCentroid:
-        """Compute the L2-normalised class centroids (and the class prior)."""
+        """Compute the L2-normalised class centroids."""
         _check_positive("temperature", self.temperature)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64])
         _check_targets(y)
@@ -309,10 +301,8 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         centroids = np.asarray((onehot @ X).todense() if sp.issparse(X) else onehot @ X)
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
-        counts = np.bincount(codes, minlength=len(classes)) + 0.5
         self.classes_ = classes
         self.centroids_ = centroids.astype(np.float32)
-        self.log_prior_ = np.log(counts / counts.sum())
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -324,10 +314,7 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         sims = np.asarray(X @ self.centroids_.T, dtype=np.float64)
         sims /= norms[:, None] + 1e-12
-        sims *= float(self.temperature)
-        if self.fit_prior:
-            sims += self.log_prior_
-        return _softmax_inplace(sims)
+        return _softmax_inplace(sims * float(self.temperature))
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class of each row."""

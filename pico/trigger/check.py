@@ -266,7 +266,7 @@ def _check_self(
     executor = LocalExecutor(n_jobs=n_jobs, prefer="threads")
     checkers = [checker if checker is not None else SoftmaxRegression()]
     if centroid:
-        checkers.append(NearestCentroid(fit_prior=True))
+        checkers.append(NearestCentroid())
     branches = []
     n_fits = 0
     for model in checkers:
