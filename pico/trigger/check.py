@@ -3,9 +3,9 @@
 One random split into ``n_folds`` folds (two by default) and two cheap checkers per
 fold (the softmax checker and a nearest-centroid one) give every row two
 out-of-sample predictions; the Bayesian vote of the full pipeline then fits the label
-noise on them. The posterior probability that a row's
-given label is wrong, averaged, is the estimated noise rate. Big datasets are checked
-on a random sample of ``max_rows`` rows.
+noise on them. The posterior probability that a row's given label is wrong, averaged,
+is the estimated noise rate. Big datasets are checked on a random sample of
+``max_rows`` rows.
 
 With ``reference`` (an already-cleaned dataset) one checker is trained on the
 reference and judges the new rows only: a weekly batch is checked without checking the
