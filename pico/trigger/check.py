@@ -263,26 +263,24 @@ def _check_self(
         )
     classes, codes = label_codes(given)
     k = len(classes)
-    executor = LocalExecutor(n_jobs=n_jobs, prefer="threads")
     checkers = [checker if checker is not None else SoftmaxRegression()]
     if centroid:
         checkers.append(NearestCentroid())
+    splitter = MultiSplit(
+        checkers[0], n_branches=1, n_folds=n_folds, random_state=random_state,
+        executor=LocalExecutor(n_jobs=n_jobs, prefer="threads"),
+    )
+    splitter.prepare(codes, groups)
     branches = []
-    n_fits = 0
-    for model in checkers:
-        # The same seed and labels draw the same folds for every checker.
-        splitter = MultiSplit(
-            model, n_branches=1, n_folds=n_folds, random_state=random_state, executor=executor
-        )
-        splitter.prepare(codes, groups)
+    for model in checkers:  # every checker on the same folds
+        splitter.checker = model
         store = MemoryStore(len(codes), k, top_k=top_k, keep_iterations=1)
         splitter.run(X, codes, k, store, 1)
         branches += list(store.branches(1))
-        n_fits += splitter.n_fits_
     vote = BayesianVote(random_state=random_state, **VOTE).fit(
         branches, codes, groups=groups, n_classes=k
     )
-    return vote, codes, classes, checked, n_fits, groups, branches[0].probs
+    return vote, codes, classes, checked, splitter.n_fits_, groups, branches[0].probs
 
 
 def _check_reference(
