@@ -14,6 +14,7 @@ import pico
 from pico.benchmarking import make_blobs_with_noise
 from pico.cli import cli
 from pico.exceptions import InvalidInputError
+from pico.trigger.check import CENTROID_TEMPERATURE
 from pico.trigger.estimate import (
     class_noise,
     conflicting_duplicates,
@@ -355,6 +356,8 @@ def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> 
     # the pair adds nothing beyond them and the recommendation does not mention it.
     both = pico.check(texts, labels)
     assert both.summary["checker_fits"] == 4 and both.summary["options"]["centroid"] is True
+    assert both.summary["options"]["centroid_temperature"] == CENTROID_TEMPERATURE
+    assert found.summary["options"]["centroid_temperature"] is None
     assert abs(both.noise_rate - true_rate) <= 0.02
     assert both.lookalike_pairs[0]["vote_rows"] >= 40
     assert both.noise_rate_upper == pytest.approx(both.noise_rate)
@@ -387,6 +390,7 @@ def test_cli_check_reference_uses_pico_label(tmp_path: Path) -> None:
     summary = json.loads(out.output)
     assert summary["checked_rows"] == 60 and summary["checker_fits"] == 1
     assert summary["options"]["centroid"] is False  # its checker never saw these labels
+    assert summary["options"]["centroid_temperature"] is None
     assert summary["options"]["reference"] is True
     out = CliRunner().invoke(
         cli, ["check", str(new_path), "--text-column", "text", "--reference", str(ref_path),
