@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 import pico
 from pico.benchmarking import make_blobs_with_noise
+from pico.checkers import NearestCentroid
 from pico.cli import cli
 from pico.exceptions import InvalidInputError
 from pico.trigger.check import CENTROID_TEMPERATURE
@@ -335,6 +337,22 @@ def _collapsed_texts() -> tuple[list[str], list[str], list[str]]:
         truth.append(label)
         labels.append("timer" if label == "alarm" and (i // 4) % 2 == 0 else label)
     return texts, labels, truth
+
+
+def test_check_centroid_runs_at_the_check_temperature(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[float] = []
+    fit = NearestCentroid.fit
+
+    def spy(self: NearestCentroid, X: Any, y: Any) -> NearestCentroid:
+        seen.append(self.temperature)
+        return fit(self, X, y)
+
+    monkeypatch.setattr(NearestCentroid, "fit", spy)
+    texts, labels, _ = _collapsed_texts()
+    found = pico.check(texts, labels)
+    assert seen == [CENTROID_TEMPERATURE] * 2  # one centroid per fold, at the check's own
+    assert CENTROID_TEMPERATURE != NearestCentroid().temperature
+    assert found.summary["options"]["centroid_temperature"] == CENTROID_TEMPERATURE
 
 
 def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> None:

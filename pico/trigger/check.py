@@ -148,11 +148,12 @@ def check(
         Identical texts share a fold and one decision.
     centroid : bool, default=True
         Also fit a nearest-centroid checker (:class:`~pico.checkers.NearestCentroid`,
-        temperature :data:`CENTROID_TEMPERATURE`) on each fold; the vote weighs its evidence equally with ``checker``'s. A
-        discriminative checker learns a systematic relabeling (most of one intent
-        labeled as another) and then confirms it; class centroids are diluted by it
-        instead, so the two together see that noise (see docs/trigger.md). Ignored with
-        ``reference``, whose checker never sees the checked labels.
+        temperature :data:`CENTROID_TEMPERATURE`) on each fold; the vote weighs its
+        evidence equally with ``checker``'s. A discriminative checker learns a
+        systematic relabeling (most of one intent labeled as another) and then confirms
+        it; class centroids are diluted by it instead, so the two together see that
+        noise (see docs/trigger.md). Ignored with ``reference``, whose checker never
+        sees the checked labels.
     n_jobs : int, default=-1
         Worker threads for the fold fits (-1: all cores; 1: this thread only).
     random_state : int or None, default=0
@@ -218,6 +219,7 @@ def check(
         )
     q = 1.0 - model.probability(codes)
     wrong[rows] = q
+    uses_centroid = bool(centroid) and reference is None
     return _result(
         labels_arr, rows, codes, classes, q, model, probs, groups, unknown,
         n_total=len(keep) - len(unknown),
@@ -228,10 +230,8 @@ def check(
             "noise_threshold": noise_threshold,
             "top_k": top_k,
             "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
-            "centroid": bool(centroid) and reference is None,
-            "centroid_temperature": (
-                CENTROID_TEMPERATURE if centroid and reference is None else None
-            ),
+            "centroid": uses_centroid,
+            "centroid_temperature": CENTROID_TEMPERATURE if uses_centroid else None,
             "featurizer": type(featurizer).__name__,
             "reference": reference is not None,
             "random_state": random_state,
