@@ -111,8 +111,9 @@ def render(results: dict[str, Any]) -> str:
     out = [
         "# The trigger: estimated noise rate vs the truth",
         "",
-        "`pico check` (one random split into 2 folds, the default softmax checker and a "
-        "nearest-centroid checker on each, the Bayesian vote; see [the trigger](trigger.md)) "
+        "`pico check` (its light text features, one random split into 2 folds, the default "
+        "softmax checker and a nearest-centroid checker on each, the Bayesian vote; see "
+        "[the trigger](trigger.md)) "
         "beside cleanlab's `overall_label_health_score` (5-fold cross-validated "
         "probabilities of the softmax checker; its estimate is 1 - score), on the "
         "evaluation suite's noise models.",

@@ -16,7 +16,8 @@ from pico.benchmarking import make_blobs_with_noise
 from pico.checkers import NearestCentroid
 from pico.cli import cli
 from pico.exceptions import InvalidInputError
-from pico.trigger.check import CENTROID_TEMPERATURE
+from pico.featurizers import TfidfFeaturizer
+from pico.trigger.check import CENTROID_TEMPERATURE, TEXT_FEATURES
 from pico.trigger.estimate import (
     class_noise,
     conflicting_duplicates,
@@ -353,6 +354,32 @@ def test_check_centroid_runs_at_the_check_temperature(monkeypatch: pytest.Monkey
     assert seen == [CENTROID_TEMPERATURE] * 2  # one centroid per fold, at the check's own
     assert CENTROID_TEMPERATURE != NearestCentroid().temperature
     assert found.summary["options"]["centroid_temperature"] == CENTROID_TEMPERATURE
+
+
+def test_check_featurizes_texts_with_its_own_light_features(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[dict[str, Any]] = []
+    fit_transform = TfidfFeaturizer.fit_transform
+
+    def spy(self: TfidfFeaturizer, texts: Any, y: Any = None, **kw: Any) -> Any:
+        seen.append(self.get_params())
+        return fit_transform(self, texts, y, **kw)
+
+    monkeypatch.setattr(TfidfFeaturizer, "fit_transform", spy)
+    texts, labels, _ = _collapsed_texts()
+    found = pico.check(texts, labels)
+    assert len(seen) == 1
+    assert {k: seen[0][k] for k in TEXT_FEATURES} == TEXT_FEATURES
+    assert TEXT_FEATURES != {k: TfidfFeaturizer().get_params()[k] for k in TEXT_FEATURES}
+    options = found.summary["options"]
+    assert options["featurizer"] == "TfidfFeaturizer"
+    assert {k: options["featurizer_params"][k] for k in TEXT_FEATURES} == TEXT_FEATURES
+    json.dumps(found.summary)  # what --json prints
+    # a featurizer passed in is used as given
+    seen.clear()
+    pico.check(texts, labels, featurizer=TfidfFeaturizer())
+    assert seen == [TfidfFeaturizer().get_params()]
 
 
 def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> None:
