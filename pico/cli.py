@@ -713,11 +713,12 @@ def _trigger_line(found: dict[str, Any]) -> str:
 def check_command(**options: Any) -> None:
     """Estimate how many labels of DATA are wrong, where, and whether to clean.
 
-    One quick split and two cheap checkers per fold (softmax and class centroids): a
-    small part of the cost of `pico clean`. Prints the estimated noise rate with a 95%
-    interval, the classes ranked by estimated noise, the most confused class pairs,
-    look-alike pairs (part of a class labeled as another; with them an upper estimate),
-    identical texts with conflicting labels and a recommendation.
+    Light text features, one quick split and two cheap checkers per fold (softmax and
+    class centroids): a small part of the cost of `pico clean`. Prints the estimated
+    noise rate with a 95% interval, the classes ranked by estimated noise, the most
+    confused class pairs, look-alike pairs (part of a class labeled as another; with
+    them an upper estimate), identical texts with conflicting labels and a
+    recommendation.
 
     Example:
 
