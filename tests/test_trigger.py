@@ -17,7 +17,7 @@ from pico.checkers import NearestCentroid
 from pico.cli import cli
 from pico.exceptions import InvalidInputError
 from pico.featurizers import TfidfFeaturizer
-from pico.trigger.check import CENTROID_TEMPERATURE, TEXT_FEATURES
+from pico.trigger.check import CENTROID_TEMPERATURE, TEXT_FEATURES, text_featurizer
 from pico.trigger.estimate import (
     class_noise,
     conflicting_duplicates,
@@ -380,6 +380,25 @@ def test_check_featurizes_texts_with_its_own_light_features(
     seen.clear()
     pico.check(texts, labels, featurizer=TfidfFeaturizer())
     assert seen == [TfidfFeaturizer().get_params()]
+
+
+def test_check_keeps_short_ngrams_for_texts_written_without_spaces() -> None:
+    # Chinese intents: a word is one or two characters, 4-grams alone would span words
+    rng = np.random.default_rng(0)
+    words = {"天气": ["天气", "下雨", "晴天", "预报"], "音乐": ["音乐", "歌曲", "播放", "爵士"]}
+    texts, labels = [], []
+    for i in range(200):
+        label = list(words)[i % 2]
+        texts.append("请" + "".join(rng.choice(words[label], size=3)) + "吗")
+        labels.append(label)
+    found = pico.check(texts, labels, merge_duplicates=False)
+    params = found.summary["options"]["featurizer_params"]
+    assert params["char_ngrams"] == TfidfFeaturizer().char_ngrams == (2, 4)
+    assert params["min_df"] == TfidfFeaturizer().min_df
+    assert found.noise_rate < 0.03
+    # mostly spaced texts (a few one-word or unspaced ones among them) keep the light ones
+    mixed = ["book a flight to paris", "play some jazz", "hello", "ok", "你好世界你好"] * 10
+    assert text_featurizer(mixed).char_ngrams == TEXT_FEATURES["char_ngrams"]
 
 
 def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> None:

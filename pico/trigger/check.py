@@ -23,7 +23,7 @@ import numpy as np
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["CheckResult", "check"]
+__all__ = ["CheckResult", "check", "text_featurizer"]
 
 #: The vote's cost settings for the check: a smaller profile-likelihood search than a
 #: clean's (the check needs the noise rate, not every row's decision).
@@ -48,6 +48,10 @@ CENTROID_TEMPERATURE = 8.0
 #: entry at each step, cost about twice as much; over the evaluation suite the check's
 #: estimate is as close with these (see docs/trigger.md, "The check's features").
 TEXT_FEATURES: dict[str, Any] = {"char_ngrams": (4, 4), "min_df": 3}
+
+#: Texts of at least this many characters count towards the script test of
+#: :func:`text_featurizer` (shorter ones, "hi" or "ok", say nothing about spacing).
+_SCRIPT_MIN_CHARS = 6
 
 
 @dataclass
@@ -103,6 +107,35 @@ class CheckResult:
         return list(self.recommendation["focus"])
 
 
+def text_featurizer(texts: Sequence[str]) -> Any:
+    """The check's default featurizer for ``texts``.
+
+    ``TfidfFeaturizer(**TEXT_FEATURES)``, unless most texts of at least 6 characters
+    hold no whitespace (Chinese, Japanese, Thai: scripts written without spaces, where
+    a word is often one or two characters and 4-grams would span several words); those
+    keep a clean's default character 2-4-grams.
+
+    Examples
+    --------
+    >>> text_featurizer(["book a flight", "play some jazz"]).char_ngrams
+    (4, 4)
+    >>> text_featurizer(["我想订一张机票", "播放一些爵士乐"]).char_ngrams
+    (2, 4)
+    """
+    from ..featurizers.tfidf import TfidfFeaturizer
+
+    long = [t.strip() for t in texts if len(t.strip()) >= _SCRIPT_MIN_CHARS]
+    unspaced = sum(1 for t in long if not any(ch.isspace() for ch in t))
+    if long and unspaced > 0.5 * len(long):
+        return TfidfFeaturizer()
+    return TfidfFeaturizer(**TEXT_FEATURES)
+
+
+def _spread(n: int, most: int) -> np.ndarray:
+    """At most ``most`` positions spread evenly over ``range(n)``."""
+    return np.unique(np.linspace(0, n - 1, min(n, most)).astype(np.int64))
+
+
 def _labeled(labels: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     from ..api import missing_labels
 
@@ -154,7 +187,8 @@ def check(
         As for :func:`pico.clean`.
     featurizer : optional
         As for :func:`pico.clean`; the default for texts is lighter than a clean's:
-        ``TfidfFeaturizer(**TEXT_FEATURES)`` (:data:`TEXT_FEATURES`).
+        ``TfidfFeaturizer(**TEXT_FEATURES)`` (:data:`TEXT_FEATURES`), or a clean's own
+        for texts written without spaces (see :func:`text_featurizer`).
     merge_duplicates : bool, default=True
         Identical texts share a fold and one decision.
     centroid : bool, default=True
@@ -182,9 +216,9 @@ def check(
     >>> result.noise_rate < 0.03, result.recommendation["clean"]
     (True, False)
     """
-    from ..api import _is_texts
+    from ..api import _is_texts, _take
     from ..corrector import _check_fraction, _check_int
-    from ..featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
+    from ..featurizers.tfidf import NumericFeaturizer
 
     t0 = time.perf_counter()
     _check_int("n_folds", n_folds, 2)
@@ -204,11 +238,16 @@ def check(
     if max_rows is not None and len(keep) > max_rows:
         checked = np.sort(rng.choice(keep, size=max_rows, replace=False))
     texts = _is_texts(data)
-    if featurizer is None:
-        featurizer = TfidfFeaturizer(**TEXT_FEATURES) if texts else NumericFeaturizer()
 
     def as_list(rows: Any) -> list[str]:
         return [str(t) for t in (rows.tolist() if hasattr(rows, "tolist") else rows)]
+
+    if featurizer is None:
+        featurizer = (
+            text_featurizer(as_list(_take(data, checked[_spread(len(checked), 2000)])))
+            if texts
+            else NumericFeaturizer()
+        )
 
     wrong = np.full(n, np.nan)
     if reference is None:
