@@ -41,6 +41,12 @@ LOOKALIKE_SHARE = 0.1
 #: the estimate (see docs/trigger.md: the sweep and what it left).
 CENTROID_TEMPERATURE = 8.0
 
+#: A look-alike pair read off the centroid checker is a collapse when more than this many
+#: times as many rows given ``a`` look like ``b`` as carry ``b``: most of ``b``'s rows
+#: moved to ``a``. The given labels then fit the wrong reading as well as the true one, so
+#: the vote cannot count those rows; the estimate adds them (see docs/trigger.md).
+COLLAPSE_RATIO = 3.0
+
 #: Text features of the check (:class:`~pico.featurizers.TfidfFeaturizer` parameters):
 #: word (1-2)-grams and character 4-grams within word boundaries found in at least 3
 #: rows. A clean's default (character 2-4-grams, 2 rows) stores 2.6-2.8 times as many
@@ -61,7 +67,9 @@ class CheckResult:
     Attributes
     ----------
     noise_rate : float
-        Estimated fraction of the checked rows whose given label is wrong.
+        Estimated fraction of the checked rows whose given label is wrong: the mean of
+        ``wrong`` over the checked rows, plus the rows of ``collapsed_pairs`` the vote
+        does not count.
     interval : tuple of float
         95% interval of ``noise_rate`` (see :func:`~pico.trigger.estimate.noise_interval`).
     wrong : ndarray of shape (N,)
@@ -88,6 +96,12 @@ class CheckResult:
         class those rows look like), ``rows`` (how many look like it, see
         :func:`~pico.trigger.estimate.lookalike_pairs`) and ``vote_rows`` (how many of
         them the vote counts as wrong); most first.
+    collapsed_pairs : list of dict
+        Look-alike pairs of the centroid checker where most of a class's rows carry
+        another label (``rows`` > :data:`COLLAPSE_RATIO` times ``like_rows``, the rows
+        still labeled ``like``): ``given``, ``like``, ``rows``, ``like_rows``,
+        ``vote_rows``. Their rows beyond ``vote_rows`` are in ``noise_rate`` (and in
+        their given class's ``expected_wrong``), not in ``wrong``.
     """
 
     noise_rate: float
@@ -100,6 +114,7 @@ class CheckResult:
     summary: dict[str, Any] = field(default_factory=dict)
     noise_rate_upper: float = float("nan")
     lookalike_pairs: list[dict[str, Any]] = field(default_factory=list)
+    collapsed_pairs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def focus(self) -> list[Any]:
@@ -299,7 +314,9 @@ def _check_self(
     data: Any, labels: np.ndarray, checked: np.ndarray, texts: bool, featurizer: Any,
     as_list: Any, *, n_folds: int, top_k: int, checker: Any, merge: bool, centroid: bool,
     n_jobs: int, random_state: int | None,
-) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, Any]:
+) -> tuple[
+    Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, tuple[Any, Any]
+]:
     from ..api import _check_finite, _take, text_groups
     from ..checkers.linear import NearestCentroid, SoftmaxRegression
     from ..corrector import label_codes
@@ -342,7 +359,10 @@ def _check_self(
     vote = BayesianVote(random_state=random_state, **VOTE).fit(
         branches, codes, groups=groups, n_classes=k
     )
-    return vote, codes, classes, checked, splitter.n_fits_, groups, branches[0].probs
+    centroid_probs = branches[1].probs if centroid else None
+    return vote, codes, classes, checked, splitter.n_fits_, groups, (
+        branches[0].probs, centroid_probs
+    )
 
 
 def _check_reference(
@@ -351,7 +371,8 @@ def _check_reference(
     max_rows: int | None, top_k: int, checker: Any, merge: bool,
     rng: np.random.Generator, random_state: int | None,
 ) -> tuple[
-    Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, np.ndarray, Any
+    Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, np.ndarray,
+    tuple[Any, Any],
 ]:
     import scipy.sparse as sp
     from sklearn.base import clone
@@ -410,7 +431,7 @@ def _check_reference(
     vote = BayesianVote(random_state=random_state, **VOTE).fit(
         [pred], codes, groups=groups, n_classes=len(classes), trained_on=ref_codes
     )
-    return vote, codes, classes, rows, 1, groups, unknown, pred.probs
+    return vote, codes, classes, rows, 1, groups, unknown, (pred.probs, None)
 
 
 def _result(
@@ -431,8 +452,31 @@ def _result(
 
     k = len(classes)
     names = [c.item() if hasattr(c, "item") else c for c in classes.tolist()]
-    rate, low, high = noise_interval(q, n_total=n_total)
+    probs, centroid_probs = probs
+    vote_rate, low, high = noise_interval(q, n_total=n_total)
     n_rows, bad = class_noise(codes, q, k)
+    voted = pair_matrix(codes, model.candidates_, model.candidate_posterior_, k)
+    purity = 1.0 - bad / np.maximum(n_rows, 1)
+    lookalike_share = max(noise_threshold, LOOKALIKE_SHARE)
+    # Collapses: most of class b's rows labeled a. The vote cannot count them (the given
+    # labels fit that reading as well); the centroid's look-alike count can.
+    collapsed = []
+    collapse_rows = np.zeros(k)
+    if centroid_probs is not None:
+        for a, b, found in lookalike_pairs(centroid_probs, codes, k, purity=purity):
+            if (found < 1.0 or found <= lookalike_share * n_rows[a]
+                    or found <= COLLAPSE_RATIO * n_rows[b]):
+                continue
+            vote_rows = float(voted[a, b])
+            collapse_rows[a] += max(0.0, found - vote_rows)
+            collapsed.append(
+                {"given": names[a], "like": names[b], "rows": found,
+                 "like_rows": int(n_rows[b]), "vote_rows": round(vote_rows, 2)}
+            )
+    shift = float(collapse_rows.sum()) / len(q)
+    rate = min(1.0, vote_rate + shift)
+    low, high = min(1.0, low + shift), min(1.0, high + shift)
+    bad = bad + collapse_rows
     per_class = [
         {
             "label": names[c],
@@ -451,15 +495,15 @@ def _result(
     # when they are more than LOOKALIKE_SHARE (or the threshold) of their class; what
     # they count beyond the vote's own expected rows of that pair raises the upper
     # estimate.
-    voted = pair_matrix(codes, model.candidates_, model.candidate_posterior_, k)
     lookalike = []
     excess = 0.0
-    purity = 1.0 - bad / np.maximum(n_rows, 1)
+    counted = {(p["given"], p["like"]) for p in collapsed}
     for a, b, found in lookalike_pairs(probs, codes, k, purity=purity):
-        if found < 1.0 or found <= max(noise_threshold, LOOKALIKE_SHARE) * n_rows[a]:
+        if found < 1.0 or found <= lookalike_share * n_rows[a]:
             continue
         vote_rows = float(voted[a, b])
-        excess += max(0.0, found - vote_rows)
+        if (names[a], names[b]) not in counted:  # a collapse is in the estimate already
+            excess += max(0.0, found - vote_rows)
         lookalike.append(
             {"given": names[a], "like": names[b], "rows": found,
              "vote_rows": round(vote_rows, 2)}
@@ -478,7 +522,7 @@ def _result(
     if do_clean and not everything:
         # A look-alike pair is cleaned as a pair: the moved rows' fix is the other class.
         focus = list(dict.fromkeys(
-            focus + [c for p in lookalike for c in (p["given"], p["like"])]
+            focus + [c for p in collapsed + lookalike for c in (p["given"], p["like"])]
         ))
         everything = len(focus) > 0.5 * k
     pct = f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}%)"
@@ -496,6 +540,12 @@ def _result(
         reason = (
             f"estimated {pct} wrong labels, above {100 * noise_threshold:g}%, mostly in "
             f"{len(focus)} of {k} classes: clean those"
+        )
+    if collapsed:
+        pairs_say = "1 class has" if len(collapsed) == 1 else f"{len(collapsed)} classes have"
+        reason += (
+            f"; {pairs_say} most of its rows labeled as another class (counted in the "
+            "estimate: see collapsed pairs)"
         )
     if lookalike and excess >= 1.0:  # the pairs see rows the vote does not count
         pairs_say = "1 pair of classes looks" if len(lookalike) == 1 else (
@@ -519,10 +569,12 @@ def _result(
         "interval": [round(low, 4), round(high, 4)],
         "expected_wrong_rows": round(rate * n_total, 1),
         "noise_rate_upper": round(upper, 4),
+        "vote_noise_rate": round(vote_rate, 4),
         "recommendation": recommendation,
         "classes": per_class,
         "pairs": pairs,
         "lookalike_pairs": lookalike,
+        "collapsed_pairs": collapsed,
         "conflicting_duplicates": dups,
         "checker_fits": n_fits,
         "seconds": round(seconds, 3),
@@ -530,5 +582,5 @@ def _result(
     }
     return CheckResult(
         rate, (low, high), wrong_all, per_class, pairs, dups, recommendation, summary,
-        upper, lookalike,
+        upper, lookalike, collapsed,
     )
