@@ -717,7 +717,8 @@ def check_command(**options: Any) -> None:
     class centroids): a small part of the cost of `pico clean`. Prints the estimated
     noise rate with a 95% interval, the classes ranked by estimated noise, the most
     confused class pairs, look-alike pairs (part of a class labeled as another; with
-    them an upper estimate), identical texts with conflicting labels and a
+    them an upper estimate), collapsed pairs (most of a class labeled as another;
+    counted in the estimate), identical texts with conflicting labels and a
     recommendation.
 
     Example:

@@ -260,6 +260,16 @@ def format_check(summary: dict[str, Any], *, top: int = 10) -> str:
             f"  {p['given']} -> {p['probable']}: {p['expected_rows']:.1f}"
             for p in summary["pairs"][:top]
         ]
+    collapsed = summary.get("collapsed_pairs") or []
+    if collapsed:
+        lines.append(
+            "collapsed pairs (given label ~ class most of whose rows it carries: rows, rows "
+            "still labeled as that class; counted in the estimate):"
+        )
+        lines += [
+            f"  {p['given']} ~ {p['like']}: {p['rows']:.1f}, {p['like_rows']}"
+            for p in collapsed[:top]
+        ]
     lookalike = summary.get("lookalike_pairs") or []
     if lookalike:
         lines.append(

@@ -17,9 +17,16 @@ from pico.checkers import NearestCentroid
 from pico.cli import cli
 from pico.exceptions import InvalidInputError
 from pico.featurizers import TfidfFeaturizer
-from pico.trigger.check import CENTROID_TEMPERATURE, TEXT_FEATURES, text_featurizer
+from pico.report import format_check
+from pico.trigger.check import (
+    CENTROID_TEMPERATURE,
+    COLLAPSE_RATIO,
+    TEXT_FEATURES,
+    text_featurizer,
+)
 from pico.trigger.estimate import (
     class_noise,
+    collapsed_pairs,
     conflicting_duplicates,
     confused_pairs,
     focus_classes,
@@ -169,6 +176,9 @@ def test_check_clean_data_recommends_nothing() -> None:
     assert not found.recommendation["clean"]
     assert found.focus == []
     assert found.lookalike_pairs == [] and found.noise_rate_upper == found.noise_rate
+    assert found.collapsed_pairs == [] and found.summary["vote_noise_rate"] == round(
+        found.noise_rate, 4
+    )
 
 
 def _concentrated(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -399,6 +409,56 @@ def test_check_keeps_short_ngrams_for_texts_written_without_spaces() -> None:
     # mostly spaced texts (a few one-word or unspaced ones among them) keep the light ones
     mixed = ["book a flight to paris", "play some jazz", "hello", "ok", "你好世界你好"] * 10
     assert text_featurizer(mixed).char_ngrams == TEXT_FEATURES["char_ngrams"]
+
+
+def test_check_counts_a_collapse_the_vote_cannot_see() -> None:
+    # 85% of "alarm" labeled "timer": the given labels fit "the alarm rows are timers" as
+    # well as the truth, so the vote alone undercounts; the centroid's look-alike count
+    # of the moved rows goes into the estimate
+    rng = np.random.default_rng(1)
+    vocab = {
+        "weather": ["weather", "rain", "sunny", "forecast", "temperature"],
+        "music": ["song", "music", "playlist", "jazz", "album"],
+        "timer": ["timer", "countdown", "minutes", "stopwatch", "seconds"],
+        "alarm": ["alarm", "wake", "morning", "snooze", "ring"],
+    }
+    texts, labels, truth = [], [], []
+    for i in range(400):
+        label = list(vocab)[i % 4]
+        texts.append(" ".join(rng.choice(vocab[label], size=3)) + f" please {i}")
+        truth.append(label)
+        labels.append("timer" if label == "alarm" and rng.random() < 0.85 else label)
+    true_rate = float(np.mean(np.array(labels) != np.array(truth)))
+    found = pico.check(texts, labels, merge_duplicates=False)
+    assert [(p["given"], p["like"]) for p in found.collapsed_pairs] == [("timer", "alarm")]
+    pair = found.collapsed_pairs[0]
+    assert pair["rows"] > COLLAPSE_RATIO * pair["like_rows"]
+    # the estimate is the vote's plus the pair's rows beyond the vote's own count of it
+    vote_rate = found.summary["vote_noise_rate"]
+    added = max(0.0, pair["rows"] - pair["vote_rows"]) / len(texts)
+    assert found.noise_rate == pytest.approx(vote_rate + added, abs=1e-3)
+    assert abs(found.noise_rate - true_rate) < 0.05
+    assert found.noise_rate_upper >= found.noise_rate
+    assert "most of its rows labeled as another class" in found.recommendation["reason"]
+    assert abs(float(np.nanmean(found.wrong)) - vote_rate) < 1e-3  # per row: the vote's
+    json.dumps(found.summary)
+    text = format_check({**found.summary, "input": "intents.csv"})
+    assert "collapsed pairs" in text and "  timer ~ alarm: " in text
+    # with the softmax checker alone there is no centroid to see a collapse
+    assert pico.check(texts, labels, merge_duplicates=False, centroid=False).collapsed_pairs == []
+
+
+def test_collapsed_pairs_add_what_the_vote_does_not_count() -> None:
+    rows = np.array([280, 14, 100, 100])
+    voted = np.zeros((4, 4))
+    voted[0, 1] = 50.0  # the vote counts 50 of the 126 rows given 0 that look like 1
+    voted[2, 3] = 30.0
+    pairs = [(0, 1, 126.0), (2, 3, 30.0), (3, 2, 5.0)]
+    found, extra = collapsed_pairs(pairs, rows, voted, min_share=0.1, ratio=3.0)
+    assert found == [(0, 1, 126.0, 50.0)]  # 30 <= 3 x 100, 5 <= 0.1 x 100: not collapses
+    assert extra.tolist() == [76.0, 0.0, 0.0, 0.0]
+    voted[0, 1] = 200.0  # never less than the vote's own count
+    assert collapsed_pairs(pairs, rows, voted, min_share=0.1, ratio=3.0)[1].sum() == 0.0
 
 
 def test_check_lists_a_collapsed_pair_and_the_upper_estimate(tmp_path: Path) -> None:

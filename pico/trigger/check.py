@@ -442,6 +442,7 @@ def _result(
 ) -> CheckResult:
     from .estimate import (
         class_noise,
+        collapsed_pairs,
         conflicting_duplicates,
         confused_pairs,
         focus_classes,
@@ -463,16 +464,15 @@ def _result(
     collapsed = []
     collapse_rows = np.zeros(k)
     if centroid_probs is not None:
-        for a, b, found in lookalike_pairs(centroid_probs, codes, k, purity=purity):
-            if (found < 1.0 or found <= lookalike_share * n_rows[a]
-                    or found <= COLLAPSE_RATIO * n_rows[b]):
-                continue
-            vote_rows = float(voted[a, b])
-            collapse_rows[a] += max(0.0, found - vote_rows)
-            collapsed.append(
-                {"given": names[a], "like": names[b], "rows": found,
-                 "like_rows": int(n_rows[b]), "vote_rows": round(vote_rows, 2)}
-            )
+        found_pairs, collapse_rows = collapsed_pairs(
+            lookalike_pairs(centroid_probs, codes, k, purity=purity), n_rows, voted,
+            min_share=lookalike_share, ratio=COLLAPSE_RATIO,
+        )
+        collapsed = [
+            {"given": names[a], "like": names[b], "rows": found, "like_rows": int(n_rows[b]),
+             "vote_rows": round(vote_rows, 2)}
+            for a, b, found, vote_rows in found_pairs
+        ]
     shift = float(collapse_rows.sum()) / len(q)
     rate = min(1.0, vote_rate + shift)
     low, high = min(1.0, low + shift), min(1.0, high + shift)

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 __all__ = [
     "class_noise",
+    "collapsed_pairs",
     "conflicting_duplicates",
     "confused_pairs",
     "focus_classes",
@@ -322,6 +323,63 @@ def lookalike_pairs(
             out.append((a, b, round(float(found), 2)))
     out.sort(key=lambda t: (-t[2], t[0], t[1]))
     return out
+
+
+def collapsed_pairs(
+    pairs: Sequence[tuple[int, int, float]],
+    rows: np.ndarray,
+    voted: Any,
+    *,
+    min_share: float,
+    ratio: float,
+) -> tuple[list[tuple[int, int, float, float]], np.ndarray]:
+    """Look-alike pairs where most of a class's rows carry another label.
+
+    A pair ``(a, b, found)`` of :func:`lookalike_pairs` is a collapse when ``found``
+    (rows given ``a`` that look like ``b``) is more than ``ratio`` times the rows still
+    given ``b``, at least one row and more than ``min_share`` of ``a``'s rows. A class
+    that keeps fewer rows under its own label than under another fits the given labels
+    as well read the other way round, so a vote fitted on their likelihood counts only
+    part of them; the rows ``found`` beyond the vote's own count of the pair are added.
+
+    Parameters
+    ----------
+    pairs : sequence of (a, b, found)
+    rows : ndarray of shape (K,)
+        Rows given each class.
+    voted : array-like or sparse matrix of shape (K, K)
+        The vote's expected rows of each (given, true) pair (:func:`pair_matrix`).
+    min_share : float
+        Smallest share of ``a``'s rows a pair must count.
+    ratio : float
+        How many times the rows given ``b`` a pair must count.
+
+    Returns
+    -------
+    pairs : list of (a, b, found, vote_rows)
+    extra : ndarray of shape (K,)
+        Per given class, the rows its collapses add beyond the vote's count.
+
+    Examples
+    --------
+    >>> voted = np.array([[0.0, 20.0], [0.0, 0.0]])
+    >>> found, extra = collapsed_pairs([(0, 1, 80.0)], np.array([180, 20]), voted,
+    ...                                min_share=0.1, ratio=3.0)
+    >>> found, extra.tolist()
+    ([(0, 1, 80.0, 20.0)], [60.0, 0.0])
+    >>> collapsed_pairs([(0, 1, 50.0)], np.array([180, 20]), voted, min_share=0.1,
+    ...                 ratio=3.0)[0]  # 50 <= 3 x 20: part of b moved, not most
+    []
+    """
+    extra = np.zeros(len(rows))
+    out: list[tuple[int, int, float, float]] = []
+    for a, b, found in pairs:
+        if found < 1.0 or found <= min_share * rows[a] or found <= ratio * rows[b]:
+            continue
+        vote_rows = float(voted[a, b])
+        extra[a] += max(0.0, found - vote_rows)
+        out.append((a, b, found, vote_rows))
+    return out, extra
 
 
 def conflicting_duplicates(
