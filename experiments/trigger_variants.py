@@ -11,7 +11,10 @@ Variants (``--variant NAME``, several allowed):
 - ``default``: ``pico.check`` as shipped;
 - ``clean-features``: the check with a clean's default featurizer
   (``TfidfFeaturizer()``) instead of its light one;
-- ``softmax-only``: ``centroid=False``.
+- ``softmax-only``: ``centroid=False``;
+- ``no-collapse``, ``collapse-1x``, ``collapse-2x``: the check with
+  ``pico.trigger.check.COLLAPSE_RATIO`` set to infinity (no collapsed pairs: the vote's
+  estimate alone), 1 or 2 instead of its value.
 
 Usage::
 
@@ -24,12 +27,15 @@ experiments/results/trigger_variants.json).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
+import importlib
 import json
 import shlex
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +60,31 @@ VARIANTS: dict[str, Any] = {
     "default": dict,
     "clean-features": lambda: {"featurizer": TfidfFeaturizer()},
     "softmax-only": lambda: {"centroid": False},
+    "no-collapse": dict,
+    "collapse-1x": dict,
+    "collapse-2x": dict,
 }
+
+#: Module constants of ``pico.trigger.check`` set for the call, per variant.
+CONSTANTS: dict[str, dict[str, float]] = {
+    "no-collapse": {"COLLAPSE_RATIO": float("inf")},
+    "collapse-1x": {"COLLAPSE_RATIO": 1.0},
+    "collapse-2x": {"COLLAPSE_RATIO": 2.0},
+}
+
+
+@contextlib.contextmanager
+def constants(variant: str) -> Iterator[None]:
+    """Set the variant's constants of ``pico.trigger.check``, then restore them."""
+    module = importlib.import_module("pico.trigger.check")
+    saved = {name: getattr(module, name) for name in CONSTANTS.get(variant, {})}
+    try:
+        for name, value in CONSTANTS.get(variant, {}).items():
+            setattr(module, name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(module, name, value)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -90,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             true = float(np.mean(cell.noisy != cell.clean))
             for variant in args.variant:
                 start = time.perf_counter()
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), constants(variant):
                     warnings.filterwarnings("ignore", message="The least populated class")
                     found = pico.check(cell.texts, names, n_jobs=args.jobs,
                                        random_state=args.seed, **VARIANTS[variant]())
