@@ -18,6 +18,7 @@ from pico.cli import cli
 from pico.exceptions import InvalidInputError
 from pico.featurizers import TfidfFeaturizer
 from pico.report import format_check
+from pico.trigger import estimate
 from pico.trigger.check import (
     CENTROID_TEMPERATURE,
     COLLAPSE_RATIO,
@@ -332,9 +333,15 @@ def test_cli_check_text_json_and_max_noise(tmp_path: Path) -> None:
     assert out.exit_code == 0
 
 
-def _collapsed_texts() -> tuple[list[str], list[str], list[str]]:
-    """Four intents; half of "alarm" is labeled as its sibling "timer"."""
-    rng = np.random.default_rng(0)
+def _collapsed_texts(
+    moved: float | None = None, seed: int = 0
+) -> tuple[list[str], list[str], list[str]]:
+    """Four intents; part of "alarm" is labeled as its sibling "timer".
+
+    Half of it (every other group of four rows) by default; each alarm row with
+    probability ``moved`` otherwise.
+    """
+    rng = np.random.default_rng(seed)
     vocab = {
         "weather": ["weather", "rain", "sunny", "forecast", "temperature"],
         "music": ["song", "music", "playlist", "jazz", "album"],
@@ -346,7 +353,10 @@ def _collapsed_texts() -> tuple[list[str], list[str], list[str]]:
         label = list(vocab)[i % 4]
         texts.append(" ".join(rng.choice(vocab[label], size=3)) + f" please {i}")
         truth.append(label)
-        labels.append("timer" if label == "alarm" and (i // 4) % 2 == 0 else label)
+        move = label == "alarm" and (
+            (i // 4) % 2 == 0 if moved is None else bool(rng.random() < moved)
+        )
+        labels.append("timer" if move else label)
     return texts, labels, truth
 
 
@@ -390,6 +400,12 @@ def test_check_featurizes_texts_with_its_own_light_features(
     seen.clear()
     pico.check(texts, labels, featurizer=TfidfFeaturizer())
     assert seen == [TfidfFeaturizer().get_params()]
+    # one whose parameters are objects still gives a JSON-ready summary
+    from sklearn.pipeline import make_pipeline
+
+    piped = pico.check(texts, labels, featurizer=make_pipeline(TfidfFeaturizer()))
+    assert isinstance(piped.summary["options"]["featurizer_params"]["steps"], str)
+    json.dumps(piped.summary)
 
 
 def test_check_keeps_short_ngrams_for_texts_written_without_spaces() -> None:
@@ -411,23 +427,12 @@ def test_check_keeps_short_ngrams_for_texts_written_without_spaces() -> None:
     assert text_featurizer(mixed).char_ngrams == TEXT_FEATURES["char_ngrams"]
 
 
-def test_check_counts_a_collapse_the_vote_cannot_see() -> None:
-    # 85% of "alarm" labeled "timer": the given labels fit "the alarm rows are timers" as
-    # well as the truth, so the vote alone undercounts; the centroid's look-alike count
-    # of the moved rows goes into the estimate
-    rng = np.random.default_rng(1)
-    vocab = {
-        "weather": ["weather", "rain", "sunny", "forecast", "temperature"],
-        "music": ["song", "music", "playlist", "jazz", "album"],
-        "timer": ["timer", "countdown", "minutes", "stopwatch", "seconds"],
-        "alarm": ["alarm", "wake", "morning", "snooze", "ring"],
-    }
-    texts, labels, truth = [], [], []
-    for i in range(400):
-        label = list(vocab)[i % 4]
-        texts.append(" ".join(rng.choice(vocab[label], size=3)) + f" please {i}")
-        truth.append(label)
-        labels.append("timer" if label == "alarm" and rng.random() < 0.85 else label)
+def test_check_lists_a_collapse_and_adds_what_the_vote_does_not_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 85% of "alarm" labeled "timer": the centroid's look-alike count of the moved rows
+    # makes it a collapsed pair
+    texts, labels, truth = _collapsed_texts(moved=0.85, seed=1)
     true_rate = float(np.mean(np.array(labels) != np.array(truth)))
     found = pico.check(texts, labels, merge_duplicates=False)
     assert [(p["given"], p["like"]) for p in found.collapsed_pairs] == [("timer", "alarm")]
@@ -446,6 +451,24 @@ def test_check_counts_a_collapse_the_vote_cannot_see() -> None:
     assert "collapsed pairs" in text and "  timer ~ alarm: " in text
     # with the softmax checker alone there is no centroid to see a collapse
     assert pico.check(texts, labels, merge_duplicates=False, centroid=False).collapsed_pairs == []
+
+    # These distinct words let the vote count the moved rows itself (nothing to add
+    # above). Where it counts none of them, the whole pair goes into the estimate, the
+    # interval and the given class, and the per-row probabilities stay the vote's.
+    def vote_counts_nothing(pairs: Any, rows: Any, voted: Any, **kw: Any) -> Any:
+        return collapsed_pairs(pairs, rows, np.zeros(voted.shape), **kw)
+
+    monkeypatch.setattr(estimate, "collapsed_pairs", vote_counts_nothing)
+    blind = pico.check(texts, labels, merge_duplicates=False)
+    rows = blind.collapsed_pairs[0]["rows"]
+    assert rows > 0
+    assert blind.noise_rate == pytest.approx(vote_rate + rows / len(texts), abs=1e-3)
+    assert blind.interval[0] == pytest.approx(found.interval[0] - added + rows / len(texts),
+                                              abs=1e-3)
+    timer = {c["label"]: c["expected_wrong"] for c in found.classes}["timer"]
+    timer_blind = {c["label"]: c["expected_wrong"] for c in blind.classes}["timer"]
+    assert timer_blind == pytest.approx(timer - added * len(texts) + rows, abs=0.05)
+    assert np.allclose(blind.wrong, found.wrong, equal_nan=True)
 
 
 def test_collapsed_pairs_add_what_the_vote_does_not_count() -> None:

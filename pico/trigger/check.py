@@ -146,6 +146,22 @@ def text_featurizer(texts: Sequence[str]) -> Any:
     return TfidfFeaturizer(**TEXT_FEATURES)
 
 
+def _json_params(estimator: Any) -> dict[str, Any] | None:
+    """``estimator``'s own parameters for the JSON summary (those JSON cannot hold: repr)."""
+    import json
+
+    if not hasattr(estimator, "get_params"):
+        return None
+    out: dict[str, Any] = {}
+    for name, value in estimator.get_params(deep=False).items():
+        try:
+            json.dumps(value)
+            out[name] = value
+        except (TypeError, ValueError):
+            out[name] = repr(value)
+    return out
+
+
 def _spread(n: int, most: int) -> np.ndarray:
     """At most ``most`` positions spread evenly over ``range(n)``."""
     return np.unique(np.linspace(0, n - 1, min(n, most)).astype(np.int64))
@@ -298,9 +314,7 @@ def check(
             "centroid": uses_centroid,
             "centroid_temperature": CENTROID_TEMPERATURE if uses_centroid else None,
             "featurizer": type(featurizer).__name__,
-            "featurizer_params": (
-                featurizer.get_params() if hasattr(featurizer, "get_params") else None
-            ),
+            "featurizer_params": _json_params(featurizer),
             "reference": reference is not None,
             "random_state": random_state,
         },
@@ -542,10 +556,12 @@ def _result(
             f"{len(focus)} of {k} classes: clean those"
         )
     if collapsed:
-        pairs_say = "1 class has" if len(collapsed) == 1 else f"{len(collapsed)} classes have"
+        pairs_say = "1 class has most of its rows" if len(collapsed) == 1 else (
+            f"{len(collapsed)} classes have most of their rows"
+        )
         reason += (
-            f"; {pairs_say} most of its rows labeled as another class (counted in the "
-            "estimate: see collapsed pairs)"
+            f"; {pairs_say} labeled as another class (counted in the estimate: see "
+            "collapsed pairs)"
         )
     if lookalike and excess >= 1.0:  # the pairs see rows the vote does not count
         pairs_say = "1 pair of classes looks" if len(lookalike) == 1 else (
