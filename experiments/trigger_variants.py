@@ -11,6 +11,8 @@ Variants (``--variant NAME``, several allowed):
 - ``default``: ``pico.check`` as shipped;
 - ``clean-features``: the check with a clean's default featurizer
   (``TfidfFeaturizer()``) instead of its light one;
+- ``char-3-4``: character 3-4-grams in at least 3 rows instead of the check's
+  4-grams; ``word-features``: word n-grams alone (no character n-grams);
 - ``softmax-only``: ``centroid=False``;
 - ``no-collapse``, ``collapse-1x``, ``collapse-2x``: the check with
   ``pico.trigger.check.COLLAPSE_RATIO`` set to infinity (no collapsed pairs: the vote's
@@ -59,6 +61,8 @@ TOLERANCE = 0.03
 VARIANTS: dict[str, Any] = {
     "default": dict,
     "clean-features": lambda: {"featurizer": TfidfFeaturizer()},
+    "char-3-4": lambda: {"featurizer": TfidfFeaturizer(char_ngrams=(3, 4), min_df=3)},
+    "word-features": lambda: {"featurizer": TfidfFeaturizer(char_ngrams=None, min_df=3)},
     "softmax-only": lambda: {"centroid": False},
     "no-collapse": dict,
     "collapse-1x": dict,
