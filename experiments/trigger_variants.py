@@ -16,7 +16,10 @@ Variants (``--variant NAME``, several allowed):
 - ``softmax-only``: ``centroid=False``;
 - ``no-collapse``, ``collapse-1x``, ``collapse-2x``: the check with
   ``pico.trigger.check.COLLAPSE_RATIO`` set to infinity (no collapsed pairs: the vote's
-  estimate alone), 1 or 2 instead of its value.
+  estimate alone), 1 or 2 instead of its value; ``collapse-best-bin``: collapses
+  counted as look-alike pairs are (``COLLAPSE_COUNT`` = best-bin threshold on the
+  probability of ``b``) instead of at the median, on the preference for ``b`` over
+  ``a``.
 
 Usage::
 
@@ -67,13 +70,15 @@ VARIANTS: dict[str, Any] = {
     "no-collapse": dict,
     "collapse-1x": dict,
     "collapse-2x": dict,
+    "collapse-best-bin": dict,
 }
 
 #: Module constants of ``pico.trigger.check`` set for the call, per variant.
-CONSTANTS: dict[str, dict[str, float]] = {
+CONSTANTS: dict[str, dict[str, Any]] = {
     "no-collapse": {"COLLAPSE_RATIO": float("inf")},
     "collapse-1x": {"COLLAPSE_RATIO": 1.0},
     "collapse-2x": {"COLLAPSE_RATIO": 2.0},
+    "collapse-best-bin": {"COLLAPSE_COUNT": {"count": "best-bin", "pairwise": False}},
 }
 
 

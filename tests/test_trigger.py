@@ -127,6 +127,47 @@ def test_lookalike_pairs_leave_out_two_way_swaps() -> None:
     assert lookalike_pairs(probs, right, 3, one_way=1.0, margin=0) == []
 
 
+def _small_collapse(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class 1 keeps 14 of its 100 rows, 86 are given 0; class 2 resembles small class 3.
+
+    Moved and remaining rows of class 1 are scored alike. Class 2's rows score as high
+    for class 3 as class 3's own rows do, but prefer class 2.
+    """
+    rng = np.random.default_rng(seed)
+    generic = np.c_[rng.uniform(0.7, 0.9, 100), rng.uniform(0.0, 0.08, 100)]
+    specific = np.c_[rng.uniform(0.25, 0.55, 100), rng.uniform(0.1, 0.5, 100)]
+    near = np.c_[rng.uniform(0.5, 0.7, 90), rng.uniform(0.3, 0.5, 90)]
+    small = np.c_[rng.uniform(0.2, 0.45, 13), rng.uniform(0.3, 0.6, 13)]
+    probs = np.zeros((303, 4))
+    probs[:200, :2] = np.r_[generic, specific]
+    probs[200:, 2:] = np.r_[near, small]
+    labels = np.r_[np.zeros(186), np.ones(14), np.full(90, 2), np.full(13, 3)].astype(int)
+    return probs, labels
+
+
+def test_median_pairwise_count_of_a_small_collapse() -> None:
+    best, median, pairwise = [], [], []
+    for seed in range(10):
+        probs, labels = _small_collapse(seed)
+        for out, kw in ((best, {}), (median, {"count": "median"}),
+                        (pairwise, {"count": "median", "pairwise": True})):
+            out.append({(a, b): r for a, b, r in lookalike_pairs(probs, labels, 4, **kw)})
+
+    def rows(found: list[dict], pair: tuple[int, int]) -> np.ndarray:
+        return np.array([f.get(pair, 0.0) for f in found])
+
+    # 86 moved rows, 14 left to compare them with: the best-bin minimum undercounts,
+    # one threshold at the median does not
+    assert rows(pairwise, (0, 1)).mean() > rows(best, (0, 1)).mean() + 10
+    assert 60 <= rows(pairwise, (0, 1)).mean() <= 100
+    # a class that merely resembles a small one: its rows score high for it (the plain
+    # median counts them) but prefer their own class (the pairwise score does not)
+    assert rows(median, (2, 3)).max() > 20
+    assert rows(pairwise, (2, 3)).max() == 0
+    with pytest.raises(ValueError, match="count must be"):
+        lookalike_pairs(*_small_collapse(0), 4, count="mean")
+
+
 def test_lookalike_margin_lessens_the_undercount() -> None:
     # the plain minimum over noisy tail ratios undercounts the 50 moved rows; picking
     # the threshold with a margin for the tails' noise counts more of them, never more

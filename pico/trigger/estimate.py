@@ -203,6 +203,27 @@ def _tail_ratio(
     return float(ratio[int(np.argmin(ratio + margin * error))])
 
 
+def _median_ratio(score_given: np.ndarray, score_ref: np.ndarray) -> float:
+    """``P(given >= t) / P(ref >= t)`` at ``t`` = the median of the ref scores.
+
+    One threshold, not a minimum over many: unbiased but for the given rows of the
+    other kind above ``t``. 0 when the median ref score is 0 (no evidence).
+    """
+    if len(score_given) == 0 or len(score_ref) == 0:
+        return 0.0
+    t = float(np.median(score_ref))
+    if t <= 0:
+        return 0.0
+    tail_ref = float(np.mean(score_ref >= t))
+    return float(np.mean(score_given >= t)) / tail_ref if tail_ref > 0 else 0.0
+
+
+def _pair_share(p_b: np.ndarray, p_a: np.ndarray) -> np.ndarray:
+    """``p_b / (p_a + p_b)`` (0 where both are 0): how much a row prefers b over a."""
+    total = p_a + p_b
+    return np.divide(p_b, total, out=np.zeros_like(total), where=total > 0)
+
+
 def lookalike_pairs(
     probs: Any,
     labels: np.ndarray,
@@ -214,6 +235,8 @@ def lookalike_pairs(
     purity: np.ndarray | None = None,
     one_way: float = 0.25,
     margin: float = 0.5,
+    count: str = "best-bin",
+    pairwise: bool = False,
 ) -> list[tuple[int, int, float]]:
     """Rows of each given class that look like the rows of another class.
 
@@ -268,6 +291,18 @@ def lookalike_pairs(
         Standard errors of the tail shares (at most ``0.5 / sqrt(n)`` each, relative
         to the tail given ``b``) added to the ratio when picking the threshold. 0 takes
         the plain minimum, which undercounts more.
+    count : {"best-bin", "median"}, default="best-bin"
+        How ``kappa`` is read: at the best-bin threshold above, or at one threshold,
+        the median score of the rows given ``b``. The median ratio is not a minimum
+        over noisy ratios, so it does not undercount when ``b`` keeps only a dozen
+        rows; it counts the rows of ``a`` that score above that median although they
+        are not b-like, which the best-bin threshold avoids (used for collapses, with
+        ``pairwise``).
+    pairwise : bool, default=False
+        Score a row by ``p_b / (p_a + p_b)`` (how much it prefers ``b`` over ``a``)
+        instead of ``p_b``. Rows of a class ``a`` that merely resembles ``b`` still
+        prefer ``a``; rows moved from ``b`` prefer ``b`` as the rows left in ``b`` do.
+        The one-way test reads the plain probabilities either way.
 
     Returns
     -------
@@ -283,6 +318,8 @@ def lookalike_pairs(
     >>> lookalike_pairs(p, np.array([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0]), 2, min_rows=2)
     [(0, 1, 4.0)]
     """
+    if count not in ("best-bin", "median"):
+        raise ValueError(f"count must be 'best-bin' or 'median'; got {count!r}")
     labels = np.asarray(labels, dtype=np.int64)
     csc = sp.csc_matrix(probs)
     counts = np.bincount(labels, minlength=n_classes)
@@ -306,9 +343,15 @@ def lookalike_pairs(
             if mean[b] <= 0 or counts[b] < min_rows:
                 continue
             rows_b = members[b]
-            kappa = _tail_ratio(
-                column(b)[rows_a], column(b)[rows_b], min_rows, min_share, margin
-            )
+            given, ref = column(b)[rows_a], column(b)[rows_b]
+            if pairwise:
+                given, ref = _pair_share(given, column(a)[rows_a]), _pair_share(
+                    ref, column(a)[rows_b]
+                )
+            if count == "median":
+                kappa = _median_ratio(given, ref)
+            else:
+                kappa = _tail_ratio(given, ref, min_rows, min_share, margin)
             kappa = min(kappa * pure[b], 1)
             if kappa <= 0:
                 continue
