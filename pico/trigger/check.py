@@ -107,9 +107,9 @@ class CheckResult:
         them the vote counts as wrong); most first.
     collapsed_pairs : list of dict
         Look-alike pairs of the centroid checker (counted as :data:`COLLAPSE_COUNT`
-        says) where most of a class's rows carry another label (``rows`` > :data:`COLLAPSE_RATIO` times ``like_rows``, the rows
-        still labeled ``like``): ``given``, ``like``, ``rows``, ``like_rows``,
-        ``vote_rows``. Their rows beyond ``vote_rows`` are in ``noise_rate`` (and in
+        says) where most of a class's rows carry another label (``rows`` >
+        :data:`COLLAPSE_RATIO` times ``like_rows``, the rows still labeled ``like``):
+        ``given``, ``like``, ``rows``, ``like_rows``, ``vote_rows``. Their rows beyond ``vote_rows`` are in ``noise_rate`` (and in
         their given class's ``expected_wrong``), not in ``wrong``.
     """
 
