@@ -16,10 +16,11 @@ Variants (``--variant NAME``, several allowed):
 - ``softmax-only``: ``centroid=False``;
 - ``no-collapse``, ``collapse-1x``, ``collapse-2x``: the check with
   ``pico.trigger.check.COLLAPSE_RATIO`` set to infinity (no collapsed pairs: the vote's
-  estimate alone), 1 or 2 instead of its value; ``collapse-best-bin``: collapses
-  counted as look-alike pairs are (``COLLAPSE_COUNT`` = best-bin threshold on the
-  probability of ``b``) instead of at the median, on the preference for ``b`` over
-  ``a``.
+  estimate alone), 1 or 2 instead of its value;
+- ``collapse-best-bin``, ``collapse-median-b``: ``pico.trigger.check.COLLAPSE_COUNT``
+  set to count collapses as look-alike pairs are counted (the best-bin threshold on
+  ``p_b``), or at the median on ``p_b`` alone, instead of at the median on
+  ``p_b / (p_a + p_b)``.
 
 Usage::
 
@@ -71,6 +72,7 @@ VARIANTS: dict[str, Any] = {
     "collapse-1x": dict,
     "collapse-2x": dict,
     "collapse-best-bin": dict,
+    "collapse-median-b": dict,
 }
 
 #: Module constants of ``pico.trigger.check`` set for the call, per variant.
@@ -79,6 +81,7 @@ CONSTANTS: dict[str, dict[str, Any]] = {
     "collapse-1x": {"COLLAPSE_RATIO": 1.0},
     "collapse-2x": {"COLLAPSE_RATIO": 2.0},
     "collapse-best-bin": {"COLLAPSE_COUNT": {"count": "best-bin", "pairwise": False}},
+    "collapse-median-b": {"COLLAPSE_COUNT": {"count": "median", "pairwise": False}},
 }
 
 

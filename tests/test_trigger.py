@@ -21,6 +21,7 @@ from pico.report import format_check
 from pico.trigger import estimate
 from pico.trigger.check import (
     CENTROID_TEMPERATURE,
+    COLLAPSE_COUNT,
     COLLAPSE_RATIO,
     TEXT_FEATURES,
     text_featurizer,
@@ -510,6 +511,29 @@ def test_check_lists_a_collapse_and_adds_what_the_vote_does_not_count(
     timer_blind = {c["label"]: c["expected_wrong"] for c in blind.classes}["timer"]
     assert timer_blind == pytest.approx(timer - added * len(texts) + rows, abs=0.05)
     assert np.allclose(blind.wrong, found.wrong, equal_nan=True)
+
+
+def test_check_counts_collapses_as_collapse_count_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the centroid's pairs are counted with COLLAPSE_COUNT, the softmax's look-alike
+    # pairs with the best-bin default
+    calls: list[dict[str, Any]] = []
+    real = estimate.lookalike_pairs
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        calls.append({k: kw[k] for k in ("count", "pairwise") if k in kw})
+        return real(*args, **kw)
+
+    monkeypatch.setattr(estimate, "lookalike_pairs", spy)
+    texts, labels, _ = _collapsed_texts(moved=0.85, seed=1)
+    found = pico.check(texts, labels, merge_duplicates=False)
+    assert calls == [COLLAPSE_COUNT, {}]
+    assert COLLAPSE_COUNT == {"count": "median", "pairwise": True}
+    assert found.collapsed_pairs
+    calls.clear()
+    pico.check(texts, labels, merge_duplicates=False, centroid=False)
+    assert calls == [{}]
 
 
 def test_collapsed_pairs_add_what_the_vote_does_not_count() -> None:

@@ -109,8 +109,9 @@ class CheckResult:
         Look-alike pairs of the centroid checker (counted as :data:`COLLAPSE_COUNT`
         says) where most of a class's rows carry another label (``rows`` >
         :data:`COLLAPSE_RATIO` times ``like_rows``, the rows still labeled ``like``):
-        ``given``, ``like``, ``rows``, ``like_rows``, ``vote_rows``. Their rows beyond ``vote_rows`` are in ``noise_rate`` (and in
-        their given class's ``expected_wrong``), not in ``wrong``.
+        ``given``, ``like``, ``rows``, ``like_rows``, ``vote_rows``. Their rows beyond
+        ``vote_rows`` are in ``noise_rate`` (and in their given class's
+        ``expected_wrong``), not in ``wrong``.
     """
 
     noise_rate: float

@@ -214,8 +214,7 @@ def _median_ratio(score_given: np.ndarray, score_ref: np.ndarray) -> float:
     t = float(np.median(score_ref))
     if t <= 0:
         return 0.0
-    tail_ref = float(np.mean(score_ref >= t))
-    return float(np.mean(score_given >= t)) / tail_ref if tail_ref > 0 else 0.0
+    return float(np.mean(score_given >= t)) / float(np.mean(score_ref >= t))
 
 
 def _pair_share(p_b: np.ndarray, p_a: np.ndarray) -> np.ndarray:
