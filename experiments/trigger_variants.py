@@ -20,7 +20,8 @@ Variants (``--variant NAME``, several allowed):
 - ``collapse-best-bin``, ``collapse-median-b``: ``pico.trigger.check.COLLAPSE_COUNT``
   set to count collapses as look-alike pairs are counted (the best-bin threshold on
   ``p_b``), or at the median on ``p_b`` alone, instead of at the median on
-  ``p_b / (p_a + p_b)``.
+  ``p_b / (p_a + p_b)``;
+- ``vote-10-steps``: ``pico.trigger.check.VOTE`` with 10 EM steps instead of 20.
 
 Usage::
 
@@ -73,6 +74,7 @@ VARIANTS: dict[str, Any] = {
     "collapse-2x": dict,
     "collapse-best-bin": dict,
     "collapse-median-b": dict,
+    "vote-10-steps": dict,
 }
 
 #: Module constants of ``pico.trigger.check`` set for the call, per variant.
@@ -82,6 +84,7 @@ CONSTANTS: dict[str, dict[str, Any]] = {
     "collapse-2x": {"COLLAPSE_RATIO": 2.0},
     "collapse-best-bin": {"COLLAPSE_COUNT": {"count": "best-bin", "pairwise": False}},
     "collapse-median-b": {"COLLAPSE_COUNT": {"count": "median", "pairwise": False}},
+    "vote-10-steps": {"VOTE": {"profile_rows": 2000, "profile_steps": 10, "max_iter": 10}},
 }
 
 

@@ -75,7 +75,9 @@ def noise_interval(
     return rate, float(max(0.0, rate - half)), float(min(1.0, rate + half))
 
 
-def class_noise(labels: np.ndarray, wrong: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+def class_noise(
+    labels: np.ndarray, wrong: np.ndarray, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows and expected wrong rows of each given class.
 
     Parameters
