@@ -17,10 +17,10 @@ Variants (``--variant NAME``, several allowed):
 - ``no-collapse``, ``collapse-1x``, ``collapse-2x``: the check with
   ``pico.trigger.check.COLLAPSE_RATIO`` set to infinity (no collapsed pairs: the vote's
   estimate alone), 1 or 2 instead of its value;
-- ``collapse-best-bin``, ``collapse-median-b``: ``pico.trigger.check.COLLAPSE_COUNT``
-  set to count collapses as look-alike pairs are counted (the best-bin threshold on
-  ``p_b``), or at the median on ``p_b`` alone, instead of at the median on
-  ``p_b / (p_a + p_b)``;
+- ``collapse-best-bin``, ``collapse-median-b``, ``collapse-median``:
+  ``pico.trigger.check.COLLAPSE_COUNT`` set to count collapses as look-alike pairs are
+  counted (the best-bin threshold on ``p_b``), at the median on ``p_b`` alone, or at the
+  median on ``p_b / (p_a + p_b)``, instead of at 1/2 on ``p_b / (p_a + p_b)``;
 - ``vote-10-steps``: ``pico.trigger.check.VOTE`` with 10 EM steps instead of 20.
 
 Usage::
@@ -75,6 +75,7 @@ VARIANTS: dict[str, Any] = {
     "collapse-best-bin": dict,
     "collapse-median-b": dict,
     "vote-10-steps": dict,
+    "collapse-median": dict,
 }
 
 #: Module constants of ``pico.trigger.check`` set for the call, per variant.
@@ -85,6 +86,7 @@ CONSTANTS: dict[str, dict[str, Any]] = {
     "collapse-best-bin": {"COLLAPSE_COUNT": {"count": "best-bin", "pairwise": False}},
     "collapse-median-b": {"COLLAPSE_COUNT": {"count": "median", "pairwise": False}},
     "vote-10-steps": {"VOTE": {"profile_rows": 2000, "profile_steps": 10, "max_iter": 10}},
+    "collapse-median": {"COLLAPSE_COUNT": {"count": "median", "pairwise": True}},
 }
 
 

@@ -146,27 +146,31 @@ def _small_collapse(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return probs, labels
 
 
-def test_median_pairwise_count_of_a_small_collapse() -> None:
-    best, median, pairwise = [], [], []
+def test_one_threshold_counts_of_a_small_collapse() -> None:
+    best, median, pairwise, boundary = [], [], [], []
     for seed in range(10):
         probs, labels = _small_collapse(seed)
         for out, kw in ((best, {}), (median, {"count": "median"}),
-                        (pairwise, {"count": "median", "pairwise": True})):
+                        (pairwise, {"count": "median", "pairwise": True}),
+                        (boundary, {"count": "boundary", "pairwise": True})):
             out.append({(a, b): r for a, b, r in lookalike_pairs(probs, labels, 4, **kw)})
 
     def rows(found: list[dict], pair: tuple[int, int]) -> np.ndarray:
         return np.array([f.get(pair, 0.0) for f in found])
 
     # 86 moved rows, 14 left to compare them with: the best-bin minimum undercounts,
-    # one threshold at the median does not
-    assert rows(pairwise, (0, 1)).mean() > rows(best, (0, 1)).mean() + 10
-    assert 60 <= rows(pairwise, (0, 1)).mean() <= 100
+    # one threshold (the median of the rows left, or the a-b boundary) does not
+    for one in (pairwise, boundary):
+        assert rows(one, (0, 1)).mean() > rows(best, (0, 1)).mean() + 10
+        assert 60 <= rows(one, (0, 1)).mean() <= 110
     # a class that merely resembles a small one: its rows score high for it (the plain
-    # median counts them) but prefer their own class (the pairwise score does not)
+    # median counts them) but prefer their own class (the pairwise scores do not)
     assert rows(median, (2, 3)).max() > 20
-    assert rows(pairwise, (2, 3)).max() == 0
+    assert rows(pairwise, (2, 3)).max() == 0 and rows(boundary, (2, 3)).max() == 0
     with pytest.raises(ValueError, match="count must be"):
         lookalike_pairs(*_small_collapse(0), 4, count="mean")
+    with pytest.raises(ValueError, match="pairwise=True"):
+        lookalike_pairs(*_small_collapse(0), 4, count="boundary")
 
 
 def test_lookalike_margin_lessens_the_undercount() -> None:
@@ -529,7 +533,7 @@ def test_check_counts_collapses_as_collapse_count_says(
     texts, labels, _ = _collapsed_texts(moved=0.85, seed=1)
     found = pico.check(texts, labels, merge_duplicates=False)
     assert calls == [COLLAPSE_COUNT, {}]
-    assert COLLAPSE_COUNT == {"count": "median", "pairwise": True}
+    assert COLLAPSE_COUNT == {"count": "boundary", "pairwise": True}
     assert found.collapsed_pairs
     calls.clear()
     pico.check(texts, labels, merge_duplicates=False, centroid=False)

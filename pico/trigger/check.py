@@ -51,13 +51,14 @@ CENTROID_TEMPERATURE = 8.0
 COLLAPSE_RATIO = 3.0
 
 #: How a collapse's rows are counted (:func:`~pico.trigger.estimate.lookalike_pairs`
-#: options): the rows of ``a`` that prefer ``b`` over ``a`` as much as the median row
-#: still given ``b`` does. The collapsed class keeps few rows (a dozen of CLINC150's
-#: 100), too few for the best-bin threshold of a look-alike pair, whose minimum over
-#: many short tails undercounts; preferring ``b`` over ``a`` rather than scoring ``b``
-#: alone keeps the rows of a class that merely resembles a small one out of the count
-#: (see docs/trigger.md, "Collapsed pairs").
-COLLAPSE_COUNT: dict[str, Any] = {"count": "median", "pairwise": True}
+#: options): the rows of ``a`` that prefer ``b`` over ``a`` (``p_b / (p_a + p_b)`` of
+#: 1/2 or more), over the share of the rows still given ``b`` that do. The collapsed
+#: class keeps few rows (a dozen of CLINC150's 100), too few for the best-bin threshold
+#: of a look-alike pair, whose minimum over many short tails undercounts; preferring
+#: ``b`` over ``a`` rather than scoring ``b`` alone keeps the rows of a class that
+#: merely resembles a small one out of the count (see docs/trigger.md, "Collapsed
+#: pairs").
+COLLAPSE_COUNT: dict[str, Any] = {"count": "boundary", "pairwise": True}
 
 #: Text features of the check (:class:`~pico.featurizers.TfidfFeaturizer` parameters):
 #: word (1-2)-grams and character 4-grams within word boundaries found in at least 3

@@ -219,6 +219,17 @@ def _median_ratio(score_given: np.ndarray, score_ref: np.ndarray) -> float:
     return float(np.mean(score_given >= t)) / float(np.mean(score_ref >= t))
 
 
+def _boundary_ratio(score_given: np.ndarray, score_ref: np.ndarray) -> float:
+    """``P(given >= 1/2) / P(ref >= 1/2)`` on pairwise shares: rows on b's side of a-b.
+
+    0 when no ref row is on that side (no evidence).
+    """
+    if len(score_given) == 0 or len(score_ref) == 0:
+        return 0.0
+    ref = float(np.mean(score_ref >= 0.5))
+    return float(np.mean(score_given >= 0.5)) / ref if ref > 0 else 0.0
+
+
 def _pair_share(p_b: np.ndarray, p_a: np.ndarray) -> np.ndarray:
     """``p_b / (p_a + p_b)`` (0 where both are 0): how much a row prefers b over a."""
     total = p_a + p_b
@@ -292,13 +303,17 @@ def lookalike_pairs(
         Standard errors of the tail shares (at most ``0.5 / sqrt(n)`` each, relative
         to the tail given ``b``) added to the ratio when picking the threshold. 0 takes
         the plain minimum, which undercounts more.
-    count : {"best-bin", "median"}, default="best-bin"
-        How ``kappa`` is read: at the best-bin threshold above, or at one threshold,
-        the median score of the rows given ``b``. The median ratio is not a minimum
-        over noisy ratios, so it does not undercount when ``b`` keeps only a dozen
-        rows; it counts the rows of ``a`` that score above that median although they
-        are not b-like, which the best-bin threshold avoids (used for collapses, with
-        ``pairwise``).
+    count : {"best-bin", "median", "boundary"}, default="best-bin"
+        How ``kappa`` is read: at the best-bin threshold above; at one threshold, the
+        median score of the rows given ``b``; or (with ``pairwise`` only) at the a-b
+        boundary, a pairwise score of 1/2: the rows given ``a`` that prefer ``b`` over
+        the share of the rows given ``b`` that do. One threshold is not a minimum over
+        noisy ratios, so it does not undercount when ``b`` keeps only a dozen rows.
+        The median counts the rows of ``a`` that score above it although they are not
+        b-like, and it falls when ``b``'s rows are pulled towards ``a`` (in a collapse,
+        ``a``'s profile is partly made of ``b``'s rows), letting more of ``a``'s own
+        rows in; the boundary stays where ``a``'s own rows rarely reach (used for
+        collapses).
     pairwise : bool, default=False
         Score a row by ``p_b / (p_a + p_b)`` (how much it prefers ``b`` over ``a``)
         instead of ``p_b``. Rows of a class ``a`` that merely resembles ``b`` still
@@ -319,8 +334,13 @@ def lookalike_pairs(
     >>> lookalike_pairs(p, np.array([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0]), 2, min_rows=2)
     [(0, 1, 4.0)]
     """
-    if count not in ("best-bin", "median"):
-        raise ValueError(f"count must be 'best-bin' or 'median'; got {count!r}")
+    if count not in ("best-bin", "median", "boundary"):
+        raise ValueError(f"count must be 'best-bin', 'median' or 'boundary'; got {count!r}")
+    if count == "boundary" and not pairwise:
+        raise ValueError(
+            "count='boundary' reads the pairwise score p_b / (p_a + p_b) at 1/2; "
+            "pass pairwise=True with it"
+        )
     labels = np.asarray(labels, dtype=np.int64)
     csc = sp.csc_matrix(probs)
     counts = np.bincount(labels, minlength=n_classes)
@@ -351,6 +371,8 @@ def lookalike_pairs(
                 )
             if count == "median":
                 kappa = _median_ratio(given, ref)
+            elif count == "boundary":
+                kappa = _boundary_ratio(given, ref)
             else:
                 kappa = _tail_ratio(given, ref, min_rows, min_share, margin)
             kappa = min(kappa * pure[b], 1)
