@@ -495,6 +495,11 @@ def test_check_lists_a_collapse_and_adds_what_the_vote_does_not_count(
     json.dumps(found.summary)
     text = format_check({**found.summary, "input": "intents.csv"})
     assert "collapsed pairs" in text and "  timer ~ alarm: " in text
+    # the reason quotes the estimate and interval as the report prints them
+    low, high = (100 * v for v in found.summary["interval"])
+    shown = f"{100 * found.summary['noise_rate']:.1f}% ({low:.1f}-{high:.1f}%)"
+    assert f"estimated {shown} wrong labels" in found.recommendation["reason"]
+    assert f"{100 * found.summary['noise_rate']:.1f}% (95% sampling interval {low:.1f}-" in text
     # with the softmax checker alone there is no centroid to see a collapse
     assert pico.check(texts, labels, merge_duplicates=False, centroid=False).collapsed_pairs == []
 

@@ -556,7 +556,8 @@ def _result(
             focus + [c for p in collapsed + lookalike for c in (p["given"], p["like"])]
         ))
         everything = len(focus) > 0.5 * k
-    pct = f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}%)"
+    # from the summary's rounded values, so that the reason and the report agree
+    pct = f"{100 * round(rate, 4):.1f}% ({100 * round(low, 4):.1f}-{100 * round(high, 4):.1f}%)"
     if not do_clean:
         reason = (
             f"estimated {pct} wrong labels, not above {100 * noise_threshold:g}%: "
@@ -586,7 +587,7 @@ def _result(
         )
         reason += (
             f"; {pairs_say} alike to the checkers: if that is mislabeling rather than "
-            f"overlapping classes, up to {100 * upper:.1f}% of labels are wrong"
+            f"overlapping classes, up to {100 * round(upper, 4):.1f}% of labels are wrong"
         )
     recommendation = {
         "clean": bool(do_clean),
