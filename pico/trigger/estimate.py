@@ -309,11 +309,9 @@ def lookalike_pairs(
         boundary, a pairwise score of 1/2: the rows given ``a`` that prefer ``b`` over
         the share of the rows given ``b`` that do. One threshold is not a minimum over
         noisy ratios, so it does not undercount when ``b`` keeps only a dozen rows.
-        The median counts the rows of ``a`` that score above it although they are not
-        b-like, and it falls when ``b``'s rows are pulled towards ``a`` (in a collapse,
-        ``a``'s profile is partly made of ``b``'s rows), letting more of ``a``'s own
-        rows in; the boundary stays where ``a``'s own rows rarely reach (used for
-        collapses).
+        Either counts the rows of ``a`` above it that are not b-like. The median moves
+        with which dozen rows were left in ``b``; the boundary is fixed, and a row
+        given ``a`` counts only when it prefers ``b`` (used for collapses).
     pairwise : bool, default=False
         Score a row by ``p_b / (p_a + p_b)`` (how much it prefers ``b`` over ``a``)
         instead of ``p_b``. Rows of a class ``a`` that merely resembles ``b`` still
