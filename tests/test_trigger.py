@@ -522,6 +522,21 @@ def test_check_lists_a_collapse_and_adds_what_the_vote_does_not_count(
     assert np.allclose(blind.wrong, found.wrong, equal_nan=True)
 
 
+def test_reason_and_report_quote_the_same_rounded_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 0.0725194 prints as 7.3%, the summary's 0.0725 as 7.2%: both must say 7.2
+    monkeypatch.setattr(estimate, "noise_interval",
+                        lambda q, n_total=None: (0.0760223, 0.0725194, 0.0795252))
+    X, _, y_noisy = make_blobs_with_noise(300, 3, rate=0.1, random_state=0)
+    found = pico.check(X, y_noisy, centroid=False)
+    assert found.interval == (0.0725194, 0.0795252)  # the result keeps full precision
+    assert found.summary["interval"] == [0.0725, 0.0795]
+    assert "estimated 7.6% (7.2-8.0%) wrong labels" in found.recommendation["reason"]
+    text = format_check({**found.summary, "input": "x.csv"})
+    assert "7.6% (95% sampling interval 7.2-8.0%)" in text
+
+
 def test_check_counts_collapses_as_collapse_count_says(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -556,8 +556,9 @@ def _result(
             focus + [c for p in collapsed + lookalike for c in (p["given"], p["like"])]
         ))
         everything = len(focus) > 0.5 * k
-    # from the summary's rounded values, so that the reason and the report agree
-    pct = f"{100 * round(rate, 4):.1f}% ({100 * round(low, 4):.1f}-{100 * round(high, 4):.1f}%)"
+    # the summary's rounded values, quoted by the reason too, so that the two agree
+    shown = [round(v, 4) for v in (rate, low, high, upper)]
+    pct = f"{100 * shown[0]:.1f}% ({100 * shown[1]:.1f}-{100 * shown[2]:.1f}%)"
     if not do_clean:
         reason = (
             f"estimated {pct} wrong labels, not above {100 * noise_threshold:g}%: "
@@ -587,7 +588,7 @@ def _result(
         )
         reason += (
             f"; {pairs_say} alike to the checkers: if that is mislabeling rather than "
-            f"overlapping classes, up to {100 * round(upper, 4):.1f}% of labels are wrong"
+            f"overlapping classes, up to {100 * shown[3]:.1f}% of labels are wrong"
         )
     recommendation = {
         "clean": bool(do_clean),
@@ -599,10 +600,10 @@ def _result(
         "rows": len(labels),
         "checked_rows": len(rows),
         "unknown_label_rows": len(unknown),
-        "noise_rate": round(rate, 4),
-        "interval": [round(low, 4), round(high, 4)],
+        "noise_rate": shown[0],
+        "interval": shown[1:3],
         "expected_wrong_rows": round(rate * n_total, 1),
-        "noise_rate_upper": round(upper, 4),
+        "noise_rate_upper": shown[3],
         "vote_noise_rate": round(vote_rate, 4),
         "recommendation": recommendation,
         "classes": per_class,

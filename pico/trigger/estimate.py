@@ -205,29 +205,17 @@ def _tail_ratio(
     return float(ratio[int(np.argmin(ratio + margin * error))])
 
 
-def _median_ratio(score_given: np.ndarray, score_ref: np.ndarray) -> float:
-    """``P(given >= t) / P(ref >= t)`` at ``t`` = the median of the ref scores.
+def _ratio_at(score_given: np.ndarray, score_ref: np.ndarray, t: float) -> float:
+    """``P(given >= t) / P(ref >= t)`` at one threshold ``t``.
 
     One threshold, not a minimum over many: unbiased but for the given rows of the
-    other kind above ``t``. 0 when the median ref score is 0 (no evidence).
+    other kind above ``t``. 0 when either side is empty, ``t <= 0`` or no ref row
+    reaches ``t`` (no evidence).
     """
-    if len(score_given) == 0 or len(score_ref) == 0:
+    if len(score_given) == 0 or len(score_ref) == 0 or t <= 0:
         return 0.0
-    t = float(np.median(score_ref))
-    if t <= 0:
-        return 0.0
-    return float(np.mean(score_given >= t)) / float(np.mean(score_ref >= t))
-
-
-def _boundary_ratio(score_given: np.ndarray, score_ref: np.ndarray) -> float:
-    """``P(given >= 1/2) / P(ref >= 1/2)`` on pairwise shares: rows on b's side of a-b.
-
-    0 when no ref row is on that side (no evidence).
-    """
-    if len(score_given) == 0 or len(score_ref) == 0:
-        return 0.0
-    ref = float(np.mean(score_ref >= 0.5))
-    return float(np.mean(score_given >= 0.5)) / ref if ref > 0 else 0.0
+    ref = float(np.mean(score_ref >= t))
+    return float(np.mean(score_given >= t)) / ref if ref > 0 else 0.0
 
 
 def _pair_share(p_b: np.ndarray, p_a: np.ndarray) -> np.ndarray:
@@ -368,9 +356,9 @@ def lookalike_pairs(
                     ref, column(a)[rows_b]
                 )
             if count == "median":
-                kappa = _median_ratio(given, ref)
-            elif count == "boundary":
-                kappa = _boundary_ratio(given, ref)
+                kappa = _ratio_at(given, ref, float(np.median(ref)))
+            elif count == "boundary":  # the pairwise score where b is preferred
+                kappa = _ratio_at(given, ref, 0.5)
             else:
                 kappa = _tail_ratio(given, ref, min_rows, min_share, margin)
             kappa = min(kappa * pure[b], 1)
