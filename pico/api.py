@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from .corrector import STATUSES, IterativeCorrector
+from .data.inputs import MAX_TEXT_CHARS, check_max_text_chars, label_variants, truncate_texts
 from .executors import make_executor
 from .exceptions import InvalidInputError
 from .featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
@@ -155,6 +157,7 @@ def clean(
     store_dir: str | None = None,
     random_state: int | None = 0,
     merge_duplicates: bool = True,
+    max_text_chars: int | None = MAX_TEXT_CHARS,
     trigger: bool = False,
     trigger_threshold: float = 0.03,
     checkpoint_dir: str | None = None,
@@ -234,6 +237,10 @@ def clean(
         Seed; the same seed gives the same result (on either engine).
     merge_duplicates : bool, default=True
         Texts equal up to case and whitespace share folds and one decision.
+    max_text_chars : int or None, default=10000
+        Texts longer than this are cut to it before featurizing (with a warning that
+        counts them), which bounds the memory one row can take (about 180 bytes per
+        character with the default features: docs/limits.md). None: no bound.
     trigger : bool, default=False
         Run :func:`pico.check` first: when its estimated noise rate is not above
         ``trigger_threshold`` nothing is cleaned (every label kept, ``confidence`` from
@@ -243,10 +250,13 @@ def clean(
     trigger_threshold : float, default=0.03
         Estimated noise rate above which the trigger lets the clean run.
     checkpoint_dir : str, optional
-        Folder where the state after each finished iteration is saved.
+        Folder where the state after each finished iteration is saved (no pickle:
+        JSON and an ``.npz``; see :mod:`pico.checkpoint`).
     resume : bool, default=False
-        Continue from the checkpoint in ``checkpoint_dir``; the result equals an
-        uninterrupted run's (same data and options, or an error).
+        Continue from the checkpoint in ``checkpoint_dir`` (same data and options, or
+        an error). Finished iterations are reused; the next one retrains its checkers
+        from scratch, so a few labels may differ from an uninterrupted run's; a
+        checkpoint of a finished run gives the same result exactly.
     progress : callable, optional
         ``progress(event, info)`` when an iteration starts and on each finished checker
         and iteration (see :class:`~pico.corrector.IterativeCorrector`).
@@ -270,6 +280,7 @@ def clean(
     n = len(labels_arr)
     if n == 0:
         raise InvalidInputError("no rows to clean: labels is empty")
+    max_text_chars = check_max_text_chars(max_text_chars)
     if trigger:
         options = {
             "checker": checker, "featurizer": featurizer, "n_branches": n_branches,
@@ -282,7 +293,8 @@ def clean(
             "cpus_per_checker": cpus_per_checker, "gpus_per_checker": gpus_per_checker,
             "store": store, "spark_master": spark_master, "store_dir": store_dir,
             "random_state": random_state,
-            "merge_duplicates": merge_duplicates, "progress": progress,
+            "merge_duplicates": merge_duplicates, "max_text_chars": max_text_chars,
+            "progress": progress,
             "checkpoint_dir": checkpoint_dir, "resume": resume,
         }
         return _clean_with_trigger(data, labels_arr, trigger_threshold, options, t0)
@@ -295,17 +307,29 @@ def clean(
     if featurizer is None:
         featurizer = TfidfFeaturizer() if texts else NumericFeaturizer()
     if texts:
-        data_list = [str(t) for t in (data.tolist() if hasattr(data, "tolist") else data)]
+        data_list, n_cut = truncate_texts(
+            data.tolist() if hasattr(data, "tolist") else data, max_text_chars
+        )
         X = featurizer.fit_transform(data_list)
         groups = text_groups(data_list) if merge_duplicates else None
     else:
         _check_finite(data)
         X = featurizer.fit_transform(data)
         groups = None
+        n_cut = 0
     if hasattr(X, "tocsr"):
         X = X.tocsr()
     t_feat = time.perf_counter() - t0
     given = labels_arr[keep]
+    variants = label_variants(given)
+    if variants:
+        shown = "; ".join(" / ".join(repr(v) for v in group) for group in variants[:5])
+        logging.getLogger("pico").warning(
+            "%d %s of labels differ only in case or spacing and are kept as separate "
+            "classes: %s%s. If they are one class, write them alike",
+            len(variants), "group" if len(variants) == 1 else "groups", shown,
+            " ..." if len(variants) > 5 else "",
+        )
     n_classes = len(set(given.tolist()))
     if n_classes < 2:
         raise InvalidInputError(
@@ -373,6 +397,7 @@ def clean(
             if engine == "ray" else {}
         ),
         "merge_duplicates": merge_duplicates,
+        "max_text_chars": max_text_chars if texts else None,
     }
     summary = build_summary(
         given=labels_arr,
@@ -389,6 +414,7 @@ def clean(
         },
         n_features=int(X.shape[1]),
     )
+    summary["inputs"] = {"texts_cut": n_cut, "label_variants": variants}
     return CleanResult(
         out_labels, confidence, status, suggested, suggested_conf, given_conf, label_history,
         summary,
@@ -433,7 +459,7 @@ def _clean_with_trigger(
     found = check(
         data, labels, noise_threshold=threshold, checker=options["checker"],
         merge_duplicates=options["merge_duplicates"], n_jobs=options["n_jobs"],
-        random_state=options["random_state"],
+        random_state=options["random_state"], max_text_chars=options["max_text_chars"],
         featurizer=None if options["featurizer"] is None else clone(options["featurizer"], safe=False),
     )
     rec = found.recommendation

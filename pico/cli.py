@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .config import MAX_TEXT_CHARS
 from .exceptions import InvalidInputError, PicoError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -57,14 +58,11 @@ def cli() -> None:
 def _default_output(path: Path, fmt: str) -> Path:
     ext = {"csv": ".csv", "tsv": ".tsv", "jsonl": ".jsonl", "parquet": ".parquet",
            "rasa": path.suffix or ".yml"}[fmt]
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    return path.with_name(f"{stem}.cleaned{ext}")
+    return path.with_name(f"{_stem(path)}.cleaned{ext}")
 
 
-def _default_run_dir(path: Path) -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    return Path("pico-runs") / f"{stem}-{stamp}"
+def _stem(path: Path) -> str:
+    return path.name[: -len(path.suffix)] if path.suffix else path.name
 
 
 def _input_options(command: Any) -> Any:
@@ -88,6 +86,14 @@ def _input_options(command: Any) -> Any:
         click.option(
             "--encoding", default="utf-8", show_default=True, help="Text encoding of the input."
         ),
+        click.option(
+            "--max-text-chars",
+            default=MAX_TEXT_CHARS,
+            show_default=True,
+            type=click.IntRange(min=0),
+            help="Cut longer texts to this many characters before featurizing (a warning "
+            "counts them; bounds the memory one row takes); 0: no bound.",
+        ),
     ]):
         command = option(command)
     return command
@@ -105,7 +111,8 @@ def _input_options(command: Any) -> Any:
 @click.option(
     "--run-dir",
     type=click.Path(path_type=Path),
-    help="Folder for the summary and label history (default: pico-runs/NAME-TIME).",
+    help="Folder for the summary, label history, review list and checkpoints: a new or "
+    "empty folder, or an earlier run directory (default: a new pico-runs/NAME-TIME).",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of all random splits.")
 @click.option(
@@ -225,6 +232,12 @@ def _input_options(command: Any) -> Any:
     help="Continue the run in this run directory after its last finished iteration "
     "(same input and options; DATA and the options may be left out).",
 )
+@click.option(
+    "--keep-checkpoints",
+    is_flag=True,
+    help="Keep the run directory's checkpoints/ after a successful run (they are removed "
+    "by default; a killed run keeps them for --resume).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @click.pass_context
 def clean_command(ctx: click.Context, /, **options: Any) -> None:
@@ -273,52 +286,50 @@ def _os_error(error: OSError) -> str:
 #: Options that change how a run executes, not its result: they may differ on --resume.
 _EXECUTION_OPTIONS = frozenset(
     {"jobs", "engine", "ray_address", "cpus_per_checker", "gpus_per_checker", "quiet",
-     "spark_master"}
+     "spark_master", "keep_checkpoints"}
 )
+#: Options that name files: compared as resolved paths on --resume.
+_PATH_OPTIONS = ("data", "output", "run_dir")
 
 
-def _file_digest(path: Path) -> str:
-    import hashlib
+def _resumed_options(run_path: Path, options: dict[str, Any], given: set[str]) -> dict[str, Any]:
+    """The saved options of a run, checked against those given again on the command line."""
+    from .run import RunDirectory
 
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _resumed_options(run: Path, options: dict[str, Any], given: set[str]) -> dict[str, Any]:
-    """The saved options of RUN, checked against those given again on the command line."""
-    import json
-
-    record = run / "run.json"
-    if not record.exists():
-        raise InvalidInputError(
-            f"{run} holds no run to resume (no run.json); pass the --run-dir of a pico clean"
-        )
-    saved = json.loads(record.read_text(encoding="utf-8"))
-    out = dict(saved["options"])
-    out["data"] = Path(out["data"])
-    for path_option in ("output", "run_dir"):
-        if out.get(path_option) is not None:
-            out[path_option] = Path(out[path_option])
+    run = RunDirectory.open(run_path)
+    record = run.record()
+    out = dict(record["options"])
+    out["data"], out["output"], out["run_dir"] = (
+        Path(record["input"]), Path(record["output"]), run.path
+    )
     for name in sorted(given):
         new, old = options[name], out.get(name)
         if name in _EXECUTION_OPTIONS:
             out[name] = new
-        elif str(new) != str(old):
+            continue
+        if name in _PATH_OPTIONS and new is not None:
+            same = Path(new).resolve() == Path(old).resolve()
+        else:
+            same = str(new) == str(old)
+        if not same:
             shown = "DATA" if name == "data" else "--" + name.replace("_", "-")
             raise InvalidInputError(
-                f"cannot resume {run} with changed options: {shown} was {old}, now {new}. "
+                f"cannot resume {run.path} with changed options: {shown} was {old}, now {new}. "
                 "Resume with the run's options, or start a new run"
             )
-    if not out["data"].is_file() or _file_digest(out["data"]) != saved["input_sha256"]:
-        raise InvalidInputError(
-            f"the input {out['data']} changed (or is gone) since the run in {run} started; "
-            "resuming would mix two datasets. Start a new run"
-        )
-    out["run_dir"] = run
+    run.verify_input(record, doing=f"resume the run in {run.path}")
     return out
+
+
+def _check_output_columns(text_column: str | None, label_column: str) -> None:
+    """Refuse input columns that the output's own columns would overwrite."""
+    for option, column in (("--label-column", label_column), ("--text-column", text_column)):
+        if column in OUTPUT_COLUMNS:
+            raise InvalidInputError(
+                f"{option} {column} is a column pico writes ({', '.join(OUTPUT_COLUMNS)}): the "
+                "output would overwrite it. Rename that column in the input (for example to "
+                "label or text) and pass the new name"
+            )
 
 
 def _clean(
@@ -328,6 +339,7 @@ def _clean(
     feature_columns: str | None,
     fmt: str | None,
     encoding: str,
+    max_text_chars: int,
     output: Path | None,
     run_dir: Path | None,
     seed: int,
@@ -349,21 +361,25 @@ def _clean(
     gpus_per_checker: float,
     store: str,
     spark_master: str | None,
+    keep_checkpoints: bool,
     quiet: bool,
     resume: bool = False,
 ) -> None:
-    record = {key: (str(v) if isinstance(v, Path) else v) for key, v in locals().items()
-              if key != "resume"}
+    record_options = {key: (str(v) if isinstance(v, Path) else v) for key, v in locals().items()
+                      if key != "resume"}
     import numpy as np
 
     from .api import clean
+    from .checkpoint import remove_checkpoint
     from .data.io import detect_format, same_file, write_json, write_table
     from .report import format_summary
     from .review import review_table
+    from .run import RunDirectory, file_digest
 
     logging.basicConfig(level=logging.ERROR if quiet else logging.INFO, format="pico: %(message)s")
     fmt = detect_format(data, fmt)
     text_column, label_column = _columns_for(fmt, text_column, label_column)
+    _check_output_columns(text_column, label_column)
     frame, inputs, raw_labels, label_missing = _load(
         data, fmt, encoding, text_column, label_column, feature_columns
     )
@@ -379,102 +395,130 @@ def _clean(
     n_labeled = int((~label_missing).sum())
     if n_labeled == 0:
         raise InvalidInputError(f"column {label_column!r} has no labels: every value is empty")
-
-    progress = None if quiet else Progress(tty=sys.stderr.isatty())
-
-    run = run_dir or _default_run_dir(data)
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InvalidInputError(f"cannot create the run directory {run}: {e.strerror}") from e
-    if not resume:  # what --resume needs: the input's fingerprint and every option
-        record["run_dir"] = str(run)
-        record["output"] = str(out_path)
-        write_json(
-            {"input_sha256": _file_digest(data), "pico": __version__, "options": record},
-            run / "run.json",
-        )
-    featurizer = None
-    if features == "embeddings":
-        if text_column is None:
-            raise InvalidInputError("--features embeddings needs --text-column (texts to embed)")
-        from .featurizers.embeddings import SentenceEmbeddingFeaturizer
-
-        featurizer = SentenceEmbeddingFeaturizer(cache_dir=run / "cache")
-    result = clean(
-        inputs,
-        labels,
-        featurizer=featurizer,
-        checker=None if checker == "softmax" else _make_checker(checker),
-        n_branches=branches,
-        n_folds=folds,
-        n_iterations=iterations,
-        history=history,
-        relabel_threshold=threshold,
-        relabel_odds=odds,
-        max_class_loss=max_class_loss,
-        n_jobs=jobs,
-        engine=engine,
-        ray_address=ray_address,
-        cpus_per_checker=cpus_per_checker,
-        gpus_per_checker=gpus_per_checker,
-        store=store,
-        spark_master=spark_master,
-        store_dir=str(run / "predictions") if store == "spark" else None,
-        random_state=seed,
-        trigger=trigger,
-        trigger_threshold=trigger_threshold,
-        checkpoint_dir=str(run / "checkpoints"),
-        resume=resume,
-        progress=progress,
-    )
-    if not quiet and "trigger" in result.summary:
-        click.echo(_trigger_line(result.summary["trigger"]), err=True)
-    added = [c for c in OUTPUT_COLUMNS if c in frame.columns]
-    if added:
-        logging.getLogger("pico").warning(
-            "the input already has %s; those columns are replaced", ", ".join(added)
-        )
-    out = frame.copy()
-    pico_label = np.where(label_missing, frame[label_column].to_numpy(dtype=object), result.labels)
-    out["pico_label"] = pico_label
-    conf = np.round(result.confidence, 4)
-    if out_fmt in ("csv", "tsv"):
-        out["pico_confidence"] = ["" if np.isnan(c) else f"{c:.4f}" for c in conf]
+    keep_out = {"input": data, "output": out_path}
+    if resume:
+        run = RunDirectory.open(run_dir if run_dir is not None else Path("."))
+        run.keep_out(keep_out)
     else:
-        out["pico_confidence"] = conf
-    out["pico_status"] = result.status
-    summary = dict(result.summary)
-    summary["input"] = str(data)
-    summary["output"] = str(out_path)
-    summary["options"] = {
-        **summary["options"],
-        "text_column": text_column,
-        "label_column": label_column,
-        "feature_columns": feature_columns,
-        "format": fmt,
-    }
-    history_table = frame[[]].copy()
-    history_table["row"] = np.arange(len(frame))
-    for t in range(result.history.shape[1]):
-        history_table["given" if t == 0 else f"iteration_{t}"] = result.history[:, t]
-    history_table["final"] = result.labels
-    history_table["status"] = result.status
-    history_table["confidence"] = np.round(result.confidence, 4)
-    history_table["suggested"] = result.suggested
-    texts = frame[text_column].tolist() if text_column else None
-    review = review_table(
-        texts, frame[label_column].to_numpy(dtype=object), pico_label, result.confidence,
-        result.status, result.suggested,
-    )
-    summary["review_rows"] = len(review)
-    write_table(out, out_path, format=out_fmt)
-    write_json(summary, run / "summary.json")
-    write_table(history_table, run / "history.csv", format="csv")
-    write_table(review, run / "review.csv", format="csv")
+        run = RunDirectory.create(run_dir, name=_stem(data), keep_out=keep_out)
+    progress = None if quiet else Progress(tty=sys.stderr.isatty())
+    with run.lock():
+        if resume:  # checked by _resumed_options; read again under the lock
+            record = run.record()
+        else:  # what --resume and apply check: absolute paths, digests, every option
+            record_options.update(
+                data=str(data.resolve()), output=str(out_path.resolve()), run_dir=str(run.path)
+            )
+            record = run.new_record(
+                data=data, output=out_path, options=record_options, version=__version__
+            )
+            write_json(record, run / "run.json")
+        featurizer = None
+        if features == "embeddings":
+            if text_column is None:
+                raise InvalidInputError(
+                    "--features embeddings needs --text-column (texts to embed)"
+                )
+            from .featurizers.embeddings import SentenceEmbeddingFeaturizer
+
+            featurizer = SentenceEmbeddingFeaturizer(cache_dir=run / "cache")
+        result = clean(
+            inputs,
+            labels,
+            featurizer=featurizer,
+            checker=None if checker == "softmax" else _make_checker(checker),
+            n_branches=branches,
+            n_folds=folds,
+            n_iterations=iterations,
+            history=history,
+            relabel_threshold=threshold,
+            relabel_odds=odds,
+            max_class_loss=max_class_loss,
+            n_jobs=jobs,
+            engine=engine,
+            ray_address=ray_address,
+            cpus_per_checker=cpus_per_checker,
+            gpus_per_checker=gpus_per_checker,
+            store=store,
+            spark_master=spark_master,
+            store_dir=str(run / "predictions") if store == "spark" else None,
+            random_state=seed,
+            max_text_chars=max_text_chars or None,
+            trigger=trigger,
+            trigger_threshold=trigger_threshold,
+            checkpoint_dir=str(run / "checkpoints"),
+            resume=resume,
+            progress=progress,
+        )
+        if not quiet and "trigger" in result.summary:
+            click.echo(_trigger_line(result.summary["trigger"]), err=True)
+        added = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+        if added:
+            logging.getLogger("pico").warning(
+                "the input already has %s; those columns are replaced", ", ".join(added)
+            )
+        out = frame.copy()
+        original = frame[label_column].to_numpy(dtype=object)
+        # Where pico kept the label, the output carries the input's own cell (spaces and
+        # all), so that pico_label differs from the input exactly where pico changed it.
+        unchanged = np.fromiter(
+            (isinstance(o, str) and new == old
+             for o, new, old in zip(original, result.labels, labels)),
+            dtype=bool, count=len(original),
+        )
+        pico_label = np.where(label_missing | unchanged, original, result.labels)
+        out["pico_label"] = pico_label
+        conf = np.round(result.confidence, 4)
+        if out_fmt in ("csv", "tsv"):
+            out["pico_confidence"] = ["" if np.isnan(c) else f"{c:.4f}" for c in conf]
+        else:
+            out["pico_confidence"] = conf
+        out["pico_status"] = result.status
+        spaced = int(np.sum([isinstance(o, str) and o != o.strip() for o in original]))
+        if spaced:
+            logging.getLogger("pico").warning(
+                "%d %s in %r had spaces around them; pico compared labels without them "
+                "(pico_label keeps the input's spelling where the label was kept)",
+                spaced, "label" if spaced == 1 else "labels", label_column,
+            )
+        summary = dict(result.summary)
+        summary["input"] = record["input"]
+        summary["output"] = record["output"]
+        summary["options"] = {
+            **summary["options"],
+            "text_column": text_column,
+            "label_column": label_column,
+            "feature_columns": feature_columns,
+            "format": fmt,
+            "output_format": out_fmt,
+            "encoding": encoding,
+        }
+        history_table = frame[[]].copy()
+        history_table["row"] = np.arange(len(frame))
+        for t in range(result.history.shape[1]):
+            history_table["given" if t == 0 else f"iteration_{t}"] = result.history[:, t]
+        history_table["final"] = result.labels
+        history_table["status"] = result.status
+        history_table["confidence"] = np.round(result.confidence, 4)
+        history_table["suggested"] = result.suggested
+        texts = frame[text_column].tolist() if text_column else None
+        review = review_table(
+            texts, frame[label_column].to_numpy(dtype=object), pico_label, result.confidence,
+            result.status, result.suggested,
+        )
+        summary["review_rows"] = len(review)
+        write_table(out, out_path, format=out_fmt)
+        record["output_sha256"] = file_digest(out_path)
+        record.pop("pending_output_sha256", None)
+        write_json(summary, run / "summary.json")
+        write_table(history_table, run / "history.csv", format="csv")
+        write_table(review, run / "review.csv", format="csv")
+        write_json(record, run / "run.json")  # last: the run is complete
+        if not keep_checkpoints:
+            remove_checkpoint(run / "checkpoints")
     if not quiet:
         click.echo(format_summary(summary, output=str(out_path)), err=True)
-        click.echo(f"  run directory: {run}{os.sep} ({len(review)} rows to review in "
+        click.echo(f"  run directory: {run.path}{os.sep} ({len(review)} rows to review in "
                    "review.csv; merge decisions with `pico apply`)", err=True)
 
 
@@ -482,7 +526,8 @@ def _clean(
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="HTML file to write (default: RUN_DIR/report.html).")
-def report_command(run_dir: Path, output: Path | None) -> None:
+@click.option("--encoding", help="Text encoding of the run's input (default: the run's own).")
+def report_command(run_dir: Path, output: Path | None, encoding: str | None) -> None:
     """Write a self-contained HTML report of the run in RUN_DIR.
 
     The noise matrix as a heat map, the changes per intent, the iteration curve, the
@@ -497,7 +542,7 @@ def report_command(run_dir: Path, output: Path | None) -> None:
     from .html_report import write_report
 
     try:
-        path = write_report(run_dir, output)
+        path = write_report(run_dir, output, encoding=encoding)
     except PicoError as e:
         raise PicoClickError(str(e)) from e
     except OSError as e:
@@ -537,52 +582,79 @@ def apply_command(run_dir: Path, review: Path, output: Path | None) -> None:
 
 
 def _apply(run_dir: Path, review_path: Path, output: Path | None) -> None:
-
     import numpy as np
-    import pandas as pd
 
-    from .data.io import read_table, same_file, write_table
+    from .data.io import read_table, remove_stale_temporaries, same_file, write_json, write_table
     from .report import load_summary
-    from .review import apply_decisions
+    from .review import apply_decisions, decision_log
+    from .run import RunDirectory, file_digest
 
-    summary = load_summary(run_dir)
-    options = summary["options"]
-    fmt = options["format"]
-    source, cleaned = Path(summary["input"]), Path(summary["output"])
-    history = read_table(run_dir / "history.csv", format="csv")
-    decisions = read_table(review_path, format=_review_format(review_path))
-    given = history["given"].to_numpy(dtype=object)
-    labels, decided, log = apply_decisions(given, history["final"].to_numpy(dtype=object),
-                                           decisions)
-    target = output or cleaned
-    if target.exists() and same_file(target, source):
-        raise InvalidInputError(f"{target} is the input file; pico never overwrites its input")
-    status = np.where(decided, "reviewed", history["status"].to_numpy(dtype=object))
-    if fmt == "rasa":  # the layout comes from the input file
-        frame = read_table(source, format="rasa")
-    else:
-        frame = read_table(cleaned, format=fmt)
-        if len(frame) != len(history):
-            raise InvalidInputError(f"{cleaned} has {len(frame)} rows; the run had {len(history)}")
-    frame["pico_label"] = labels
-    if "pico_status" in frame.columns or fmt != "rasa":
-        frame["pico_status"] = status
-    write_table(frame, target, format=fmt)
-    history["final"] = labels
-    history["status"] = status
-    history["reviewed"] = np.where(decided, "yes", "")
-    write_table(history, run_dir / "history.csv", format="csv")
-    log_path = run_dir / "decisions.csv"
-    if len(log):
+    run = RunDirectory.open(run_dir)
+    with run.lock():
+        record = run.record()
+        summary = load_summary(run.path)
+        options = record["options"]
+        fmt = summary["options"]["format"]
+        out_fmt = summary["options"].get("output_format", fmt)
+        source = run.verify_input(record, doing="apply decisions")
+        cleaned = run.verify_output(record, doing="apply decisions")
+        history = read_table(run / "history.csv", format="csv")
+        decisions = read_table(review_path, format=_review_format(review_path))
+        given = history["given"].to_numpy(dtype=object)
+        labels, decided, log = apply_decisions(
+            given, history["final"].to_numpy(dtype=object), decisions
+        )
+        target = output or cleaned
+        if target.exists() and same_file(target, source):
+            raise InvalidInputError(
+                f"{target} is the input file; pico never overwrites its input"
+            )
+        run.keep_out({"output": target})
+        status = np.where(decided, "reviewed", history["status"].to_numpy(dtype=object))
+        if fmt == "rasa":  # the layout comes from the input file
+            frame = read_table(source, format="rasa", encoding=options.get("encoding", "utf-8"))
+        else:
+            frame = read_table(cleaned, format=out_fmt)
+            if len(frame) != len(history):
+                raise InvalidInputError(
+                    f"{cleaned} has {len(frame)} rows; the run had {len(history)}"
+                )
+        frame["pico_label"] = labels
+        if "pico_status" in frame.columns or fmt != "rasa":
+            frame["pico_status"] = status
+        rewrites_run_output = target.exists() and same_file(target, cleaned)
+        if rewrites_run_output:
+            # Two steps, so that a kill at any point leaves a state apply accepts: the
+            # new file's digest is recorded as pending before it replaces the old one.
+            remove_stale_temporaries(target)
+            staging = target.with_name(f".{target.name}.pico-{os.getpid()}-apply.tmp")
+            write_table(frame, staging, format=out_fmt)
+            record["pending_output_sha256"] = file_digest(staging)
+            write_json(record, run / "run.json")
+            os.replace(staging, target)
+        else:
+            write_table(frame, target, format=out_fmt)
+        history["final"] = labels
+        history["status"] = status
+        history["reviewed"] = np.where(decided, "yes", "")
+        write_table(history, run / "history.csv", format="csv")
+        log_path = run / "decisions.csv"
         old = read_table(log_path, format="csv") if log_path.exists() else None
-        all_log = log.astype(str) if old is None else pd.concat([old, log.astype(str)])
-        write_table(all_log, log_path, format="csv")
+        all_log, n_new = decision_log(old, log, run_id=record["run_id"])
+        if n_new:
+            write_table(all_log, log_path, format="csv")
+        if rewrites_run_output:
+            record["output_sha256"] = record.pop("pending_output_sha256")
+            write_json(record, run / "run.json")
     n_changed = (
         int((log["after"].astype(str) != log["before"].astype(str)).sum()) if len(log) else 0
     )
+    repeated = len(log) - n_new
     click.echo(
         f"pico apply: {int(decided.sum())} decisions merged ({n_changed} "
-        f"{'label' if n_changed == 1 else 'labels'} changed); wrote {target}",
+        f"{'label' if n_changed == 1 else 'labels'} changed"
+        + (f"; {repeated} already applied before, not logged again" if repeated else "")
+        + f"); wrote {target}",
         err=True,
     )
 
@@ -744,6 +816,7 @@ def _check(
     feature_columns: str | None,
     fmt: str | None,
     encoding: str,
+    max_text_chars: int,
     reference: Path | None,
     reference_label_column: str | None,
     max_noise: float | None,
@@ -794,6 +867,7 @@ def _check(
         noise_threshold=noise_threshold,
         n_jobs=jobs,
         random_state=seed,
+        max_text_chars=max_text_chars or None,
     )
     summary = {"input": str(data), "reference": None if reference is None else str(reference),
                **found.summary}

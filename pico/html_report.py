@@ -234,21 +234,45 @@ def render_report(summary: dict[str, Any], history: pd.DataFrame,
             f"<h1>pico cleaning report</h1>{body}</body></html>")
 
 
-def write_report(run_dir: Path, output: Path | None = None) -> Path:
-    """Read RUN_DIR and write its report (default ``RUN_DIR/report.html``)."""
-    from .data.io import read_table, write_text
-    from .report import load_summary
+def write_report(
+    run_dir: Path, output: Path | None = None, *, encoding: str | None = None
+) -> Path:
+    """Read RUN_DIR and write its report (default ``RUN_DIR/report.html``).
 
-    summary = load_summary(run_dir)
-    history = read_table(run_dir / "history.csv", format="csv")
+    The changed utterances show their texts when the run's input is still the file the
+    run read (same SHA-256), read with ``encoding`` (default: the run's own).
+    """
+    import logging
+
+    from .data.io import read_table, write_text
+    from .exceptions import InvalidInputError
+    from .report import load_summary
+    from .run import RunDirectory
+
+    run = RunDirectory.open(run_dir)
+    record = run.record()
+    summary = load_summary(run.path)
+    history = read_table(run / "history.csv", format="csv")
     options = summary.get("options", {})
     texts = None
-    source = Path(summary.get("input", ""))
     column = options.get("text_column")
-    if column and source.is_file():
-        frame = read_table(source, format=options.get("format"))
-        if column in frame.columns and len(frame) == len(history):
-            texts = frame[column].astype(str).tolist()
-    out = output or run_dir / "report.html"
-    write_text(render_report(summary, history, texts), out)
+    if column:
+        try:
+            source = run.verify_input(record, doing="show the texts")
+        except InvalidInputError as e:
+            logging.getLogger("pico").warning("%s; the report shows no texts", e)
+        else:
+            frame = read_table(
+                source, format=options.get("format"),
+                encoding=encoding or options.get("encoding") or "utf-8",
+            )
+            if column in frame.columns and len(frame) == len(history):
+                texts = frame[column].astype(str).tolist()
+    html = render_report(summary, history, texts)
+    if output is not None:
+        write_text(html, output)
+        return output
+    out = run / "report.html"
+    with run.lock():
+        write_text(html, out)
     return out

@@ -123,17 +123,20 @@ def build_summary(
 
 def load_summary(run_dir: Path) -> dict[str, Any]:
     """The summary.json of a run directory, or an error saying what RUN_DIR must be."""
-    import json
-
     from .exceptions import InvalidInputError
+    from .run import read_json_file
 
     path = Path(run_dir) / "summary.json"
     if not path.exists():
         raise InvalidInputError(
-            f"{run_dir} is not a pico run directory (no summary.json); pass the folder "
-            "pico clean wrote (its --run-dir)"
+            f"{run_dir} holds no finished run (no summary.json); pass the folder a finished "
+            "pico clean wrote (its --run-dir), or finish the run with pico clean --resume"
         )
-    summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    summary = read_json_file(path, "the run's summary")
+    if not isinstance(summary.get("options"), dict):
+        raise InvalidInputError(
+            f"{path} is damaged: it has no options. Run pico clean again to rewrite it"
+        )
     return summary
 
 

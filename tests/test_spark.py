@@ -171,3 +171,94 @@ def test_missing_java_or_pyspark_says_what_to_do(monkeypatch: pytest.MonkeyPatch
         spark_module.spark_session("local[1]")
     with pytest.raises(InvalidInputError, match="store='spark'"):
         pico.clean(np.zeros((4, 2)), [0, 1, 0, 1], spark_master="local[1]")
+
+
+class _Stop(Exception):
+    """Raised from the progress callback: the run dies before an iteration."""
+
+
+def _stop_before(iteration: int) -> Any:
+    def progress(event: str, info: dict[str, Any]) -> None:
+        if event == "start" and info["iteration"] == iteration:
+            raise _Stop
+
+    return progress
+
+
+def test_spark_store_leaves_other_files_alone_and_reads_only_its_own(
+    spark: Any, tmp_path: Path
+) -> None:
+    from pico.store.spark import SparkStore
+
+    X, _, y = make_blobs_with_noise(400, 4, rate=0.2, random_state=2)
+    path = tmp_path / "predictions"
+    branch = path / "iteration=1" / "branch=0"
+    branch.mkdir(parents=True)
+    notes = {
+        path / "notes.txt": b"the user's notes\n",
+        path / "iteration=1" / "notes.txt": b"more notes\n",
+        branch / "notes.txt": b"notes in a branch\n",
+        branch / "part-00000-1234.snappy.parquet": b"someone else's file, not Parquet",
+    }
+    for file, content in notes.items():
+        file.write_bytes(content)
+    # A part file an earlier (killed) run left: reading it would count rows twice.
+    other = SparkStore(400, 4, path=tmp_path / "other", top_k=2)
+    other.add(1, 0, np.arange(400), np.full((400, 4), 0.25))
+    (stale,) = (tmp_path / "other").glob("iteration=1/branch=0/part-*.parquet")
+    (branch / stale.name).write_bytes(stale.read_bytes())
+    stores: list[SparkStore] = []
+
+    def factory(n: int, k: int) -> SparkStore:
+        stores.append(SparkStore(n, k, path=path, top_k=3))
+        return stores[-1]
+
+    kw = {"n_branches": 2, "n_folds": 5, "n_iterations": 2, "tol": 0.0, "random_state": 0}
+    on_spark = IterativeCorrector(store_factory=factory, **kw).fit(X, y)
+    in_memory = IterativeCorrector(**kw).fit(X, y)
+    np.testing.assert_array_equal(on_spark.labels_, in_memory.labels_)
+    assert {file: file.read_bytes() for file in notes} == notes
+    assert not (branch / stale.name).exists()
+    assert len(list(path.glob("iteration=*/branch=*/part-*.parquet"))) == 2 * 2 * 5 + 1
+    stores[0].close()
+    assert {file: file.read_bytes() for file in notes} == notes
+    left = sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+    assert left == sorted(["notes.txt", "iteration=1", "iteration=1/notes.txt",
+                           "iteration=1/branch=0", "iteration=1/branch=0/notes.txt",
+                           "iteration=1/branch=0/part-00000-1234.snappy.parquet"])
+
+
+def test_spark_store_resumes_from_its_parquet_files(spark: Any, tmp_path: Path) -> None:
+    from pico.checkpoint import ARRAYS_FILE, STATE_FILE
+    from pico.store.spark import SparkStore
+
+    X, y_true, y = make_blobs_with_noise(400, 4, rate=0.2, random_state=3)
+    path, folder = tmp_path / "predictions", tmp_path / "checkpoints"
+    kw = {"n_branches": 2, "n_folds": 5, "n_iterations": 3, "tol": 0.0, "random_state": 0}
+
+    def corrector(**more: Any) -> IterativeCorrector:
+        return IterativeCorrector(
+            store_factory=lambda n, k: SparkStore(n, k, path=path, top_k=3),
+            checkpoint_dir=folder, **kw, **more,
+        )
+
+    with pytest.raises(_Stop):
+        corrector(progress=_stop_before(2)).fit(X, y)
+    state = json.loads((folder / STATE_FILE).read_text())
+    assert state["store"]["kind"] == "SparkStore"
+    assert [key[:2] for key in state["store"]["meta"]["keys"]] == [[1, 0], [1, 1]]
+    with np.load(folder / ARRAYS_FILE) as npz:  # the Parquet files are the checkpoint
+        assert not [name for name in npz.files if name.startswith("store.")]
+    resumed = corrector(resume=True).fit(X, y)
+    whole = IterativeCorrector(**kw).fit(X, y)
+    np.testing.assert_array_equal(resumed.history_[:, :2], whole.history_[:, :2])
+    assert resumed.n_fits_ == whole.n_fits_ == 30
+    # iteration 2's checkers start cold: a few labels may differ (measured: 0 of 400 here)
+    assert np.sum(resumed.labels_ != whole.labels_) <= 0.05 * len(y)
+    again = corrector(resume=True).fit(X, y)  # after the last iteration: refitted on Spark
+    np.testing.assert_array_equal(again.labels_, resumed.labels_)
+    np.testing.assert_allclose(again.confidence_, resumed.confidence_, atol=1e-12)
+    next(path.glob("iteration=1/branch=1/part-*.parquet")).unlink()
+    with pytest.raises(InvalidInputError, match="damaged .*branch 1 of iteration 1 are missing"):
+        corrector(resume=True).fit(X, y)
+    assert (np.mean(resumed.labels_ == y_true)) >= np.mean(whole.labels_ == y_true) - 0.02

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -233,3 +235,73 @@ def test_add_sparse_keeps_top_k_rows_as_given() -> None:
     assert store.n_branches(1) == 0 and store.n_branches(2) == 1
     with pytest.raises(InvalidInputError, match="this store holds"):
         store.add_sparse(3, 0, SparsePredictions(probs[:1], np.array([0.1])))
+
+
+# --------------------------------------------------------------- MemoryStore checkpoints
+
+
+def _filled_store(seed: int, n: int = 30, k: int = 7) -> MemoryStore:
+    """Two iterations of two branches from parts in random order, and one sparse branch."""
+    rng = np.random.default_rng(seed)
+    store = MemoryStore(n, k, top_k=3)
+    for t in (1, 2):
+        for b in (0, 1):
+            probs = _random_probs(rng, n, k)
+            for part in np.array_split(rng.permutation(n), 3):
+                store.add(t, b, part, probs[part])
+    uneven = sp.random(n, k, density=0.3, format="csr", random_state=seed, dtype=np.float64)
+    uneven.data /= 10.0  # rows keep different numbers of classes
+    store.add_sparse(3, 0, SparsePredictions(uneven, np.full(n, 0.25)))
+    return store
+
+
+def test_memory_store_state_and_restore_give_the_same_branches(seed: int) -> None:
+    store = _filled_store(seed)
+    meta, saved = store.state()
+    assert meta["keys"] == [[1, 0], [1, 1], [2, 0], [2, 1], [3, 0]]
+    assert all(isinstance(a, np.ndarray) and a.dtype != object for a in saved.values())
+    assert saved["i1.b0.indices"].dtype == np.uint8  # 7 classes
+    assert saved["i1.b0.values"].dtype == np.float32  # kept as stored
+    assert saved["i3.b0.values"].dtype == np.float64
+    again = MemoryStore(30, 7, top_k=3)
+    again.restore(meta, saved)
+    for t in (1, 2, 3):
+        assert again.n_branches(t) == store.n_branches(t)
+        for a, b in zip(store.branches(t), again.branches(t), strict=True):
+            for name in ("data", "indices", "indptr"):
+                x, y = getattr(a.probs, name), getattr(b.probs, name)
+                assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
+            assert a.residual.dtype == b.residual.dtype
+            assert a.residual.tobytes() == b.residual.tobytes()
+    assert again.nbytes > 0
+    again.add(4, 0, np.arange(30), np.full((30, 7), 1 / 7))  # and it goes on as before
+    assert again.n_branches(4) == 1
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda m, a: m.update(n_rows=31), "31 rows"),
+        (lambda m, a: m.update(keys=[[1, 0], [1, 0]]), "twice"),
+        (lambda m, a: m.update(keys=[[1, "0"]]), "pairs"),
+        (lambda m, a: a.pop("i1.b1.values"), "'i1.b1.values' is missing"),
+        (lambda m, a: a.update(extra=np.zeros(2)), "unexpected stored array 'extra'"),
+        (lambda m, a: a.update({"i1.b0.indices": a["i1.b0.indices"] + 7}), "outside 0..6"),
+        (lambda m, a: a.update({"i1.b0.indptr": a["i1.b0.indptr"][::-1]}), "does not index"),
+        (lambda m, a: a.update({"i1.b0.residual": a["i1.b0.residual"][:-1]}), "29 rows"),
+        (lambda m, a: a.update({"i1.b0.values": a["i1.b0.values"] - 1}), r"outside \[0, 1\]"),
+        (lambda m, a: a.update({"i1.b0.values": a["i1.b0.values"].astype(np.int64)}),
+         "floats expected"),
+    ],
+    ids=["rows", "twice", "keys", "missing", "extra", "indices", "indptr", "residual",
+         "values", "dtype"],
+)
+def test_memory_store_restore_checks_every_array(edit: Any, match: str) -> None:
+    from pico.exceptions import InvalidInputError
+
+    meta, saved = _filled_store(0).state()
+    edit(meta, saved)
+    store = MemoryStore(30, 7, top_k=3)
+    with pytest.raises(InvalidInputError, match=match):
+        store.restore(meta, saved)
+    assert store.n_branches(1) == 0  # nothing half-restored

@@ -42,6 +42,7 @@ __all__ = [
     "PathLike",
     "detect_format",
     "read_table",
+    "remove_stale_temporaries",
     "same_file",
     "select_columns",
     "write_json",
@@ -542,9 +543,11 @@ def _atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
         mode = target.stat().st_mode & 0o7777
     except OSError:
         mode = 0o666 & ~_current_umask()
+    remove_stale_temporaries(target)
     try:
         handle = tempfile.NamedTemporaryFile(
-            mode="wb", delete=False, dir=directory, prefix=f".{target.name}.", suffix=".tmp"
+            mode="wb", delete=False, dir=directory,
+            prefix=f".{target.name}.pico-{os.getpid()}-", suffix=".tmp",
         )
     except OSError as error:
         reason = error.strerror or str(error)
@@ -566,6 +569,42 @@ def _atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
             os.unlink(temporary)
         raise
     _sync_directory(directory)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (a permission error means it does)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Delete the temporary files a killed pico left beside ``target``.
+
+    Every atomic write here calls it for its target first.
+
+    Only files of pico's own pattern (``.NAME.pico-PID-XXXX.tmp``) whose process no
+    longer runs are removed; a write in progress elsewhere keeps its file.
+    """
+    prefix = f".{target.name}.pico-"
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid_text = name[len(prefix):].split("-", 1)[0]
+        if pid_text.isdigit() and not _pid_alive(int(pid_text)) and entry.is_file():
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 def _sync_directory(directory: Path) -> None:

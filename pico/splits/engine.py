@@ -124,6 +124,22 @@ class MultiSplit:
         ]
         self._models = {}
 
+    def resume(self, n_fits: int) -> None:
+        """Continue a run from a checkpoint: ``n_fits`` fits were made before it.
+
+        The fitted checkers of the earlier iterations are not checkpointed, so the next
+        :meth:`run` trains every checker from a fresh clone (cold) instead of
+        warm-starting it; the iterations after it warm-start again. Call after
+        :meth:`prepare`, which draws the same folds from the same seed.
+
+        Parameters
+        ----------
+        n_fits : int
+            Checker fits already made (what ``n_fits_`` counts from).
+        """
+        self._models = {}
+        self.n_fits_ = int(n_fits)
+
     def run(
         self,
         X: Any,

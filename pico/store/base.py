@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["PredictionStore", "SparsePredictions", "sparsify_topk"]
+__all__ = ["PredictionStore", "ResumableStore", "SparsePredictions", "sparsify_topk"]
 
 
 @dataclass(frozen=True)
@@ -151,3 +151,19 @@ class PredictionStore(Protocol):
 
     def n_branches(self, iteration: int) -> int:
         """Number of branches recorded for ``iteration``."""
+
+
+class ResumableStore(PredictionStore, Protocol):
+    """A prediction store that a checkpoint can save and a resumed run reopen.
+
+    ``state()`` returns JSON-serialisable metadata and plain numpy arrays (no objects);
+    ``restore(meta, arrays)`` on a new, empty store of the same shape holds the same
+    predictions again, after checking them (:class:`~pico.exceptions.InvalidInputError`
+    if they do not fit). :mod:`pico.checkpoint` writes them without pickle.
+    """
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Metadata (JSON values) and arrays that :meth:`restore` reads back."""
+
+    def restore(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Hold the predictions of a :meth:`state` again (checked first)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +33,16 @@ class MemoryStore:
     >>> store = MemoryStore(n_rows=2, n_classes=3, top_k=2)
     >>> store.add(0, 0, np.array([0, 1]), np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]))
     >>> [p.residual.round(2).tolist() for p in store.branches(0)]
+    [[0.1, 0.1]]
+
+    Its predictions go into a checkpoint as plain arrays and come back unchanged:
+
+    >>> meta, arrays = store.state()
+    >>> sorted(arrays)
+    ['i0.b0.indices', 'i0.b0.indptr', 'i0.b0.residual', 'i0.b0.values']
+    >>> again = MemoryStore(n_rows=2, n_classes=3, top_k=2)
+    >>> again.restore(meta, arrays)
+    >>> [p.residual.round(2).tolist() for p in again.branches(0)]
     [[0.1, 0.1]]
     """
 
@@ -112,3 +123,133 @@ class MemoryStore:
             for key, pred in self._done.items()
             if not self._parts.get(key)  # recorded sparse: nothing else holds it
         ))
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Everything this store holds, as JSON metadata and plain numpy arrays.
+
+        Per (iteration, branch) the CSR parts of its top-k predictions, exactly as
+        stored: ``i{T}.b{B}.indptr`` and ``.indices`` (in the smallest integer dtypes
+        that hold them), ``.values`` (the stored probabilities, their dtype kept) and
+        ``.residual`` (float64). :meth:`restore` reads them back.
+
+        Returns
+        -------
+        meta : dict
+            ``n_rows``, ``n_classes``, ``top_k`` and ``keys`` (the [iteration, branch]
+            pairs held).
+        arrays : dict of str to ndarray
+
+        Raises
+        ------
+        ValueError
+            If a branch does not yet cover every row (a checkpoint is taken between
+            iterations, when every branch is complete).
+        """
+        from ..checkpoint import code_dtype
+
+        keys = sorted(self._parts)
+        arrays: dict[str, np.ndarray] = {}
+        for key in keys:
+            pred = self._assemble(key)
+            csr = pred.probs
+            prefix = f"i{key[0]}.b{key[1]}."
+            arrays[prefix + "indptr"] = csr.indptr.astype(code_dtype(csr.nnz + 1))
+            arrays[prefix + "indices"] = csr.indices.astype(code_dtype(self.n_classes))
+            arrays[prefix + "values"] = np.asarray(csr.data)
+            arrays[prefix + "residual"] = np.asarray(pred.residual, dtype=np.float64)
+        meta = {
+            "n_rows": int(self.n_rows),
+            "n_classes": int(self.n_classes),
+            "top_k": int(self.top_k),
+            "keys": [[int(t), int(b)] for t, b in keys],
+        }
+        return meta, arrays
+
+    def restore(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Hold again the predictions of :meth:`state`, after checking every array.
+
+        Parameters
+        ----------
+        meta : dict
+        arrays : dict of str to ndarray
+
+        Raises
+        ------
+        InvalidInputError
+            If they were made for another shape, or an array is missing, of another
+            dtype or shape, or holds class indices outside 0..K-1 or probabilities
+            outside [0, 1].
+        """
+        n, k = self.n_rows, self.n_classes
+        if meta.get("n_rows") != n or meta.get("n_classes") != k:
+            raise InvalidInputError(
+                f"the stored predictions are of {meta.get('n_rows')!r} rows and "
+                f"{meta.get('n_classes')!r} classes; this store holds {n} and {k}"
+            )
+        keys = meta.get("keys")
+        if not isinstance(keys, list) or not all(
+            isinstance(key, list) and len(key) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in key)
+            for key in keys
+        ):
+            raise InvalidInputError(
+                "the stored predictions' keys are not [iteration, branch] pairs"
+            )
+        pairs = [(int(t), int(b)) for t, b in keys]
+        if len(set(pairs)) != len(pairs):
+            raise InvalidInputError("the stored predictions list a branch twice")
+        parts = ("indptr", "indices", "values", "residual")
+        wanted = {f"i{t}.b{b}.{part}" for t, b in pairs for part in parts}
+        extra = sorted(set(arrays) - wanted)
+        if extra:
+            raise InvalidInputError(f"unexpected stored array {extra[0]!r}")
+        restored: dict[tuple[int, int], SparsePredictions] = {}
+        for t, b in pairs:
+            restored[(t, b)] = _checked_predictions(arrays, f"i{t}.b{b}.", n, k)
+        self._parts = {key: [] for key in restored}
+        self._done = restored
+
+
+def _checked_predictions(
+    arrays: dict[str, np.ndarray], prefix: str, n: int, k: int
+) -> SparsePredictions:
+    """One branch's CSR arrays (``prefix`` + indptr/indices/values/residual), checked."""
+
+    def get(part: str, kinds: str) -> np.ndarray:
+        name = prefix + part
+        if name not in arrays:
+            raise InvalidInputError(f"stored array {name!r} is missing")
+        value = np.asarray(arrays[name])
+        if value.dtype.kind not in kinds or value.ndim != 1:
+            raise InvalidInputError(
+                f"stored array {name!r} has dtype {value.dtype} and shape {value.shape}; a "
+                f"1-D array of {'integers' if kinds == 'iu' else 'floats'} expected"
+            )
+        return value
+
+    indptr, indices = get("indptr", "iu"), get("indices", "iu")
+    values, residual = get("values", "f"), get("residual", "f")
+    if len(indptr) != n + 1 or len(residual) != n:
+        raise InvalidInputError(
+            f"stored arrays {prefix}indptr / {prefix}residual cover {len(indptr) - 1} / "
+            f"{len(residual)} rows; {n} expected"
+        )
+    counts = np.diff(indptr.astype(np.int64))
+    if (
+        int(indptr[0]) != 0 or np.any(counts < 0) or np.any(counts > k)
+        or int(indptr[-1]) != len(indices) or len(values) != len(indices)
+    ):
+        raise InvalidInputError(f"stored array {prefix}indptr does not index its rows' entries")
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= k):
+        raise InvalidInputError(f"stored array {prefix}indices holds classes outside 0..{k - 1}")
+    for name, value in (("values", values), ("residual", residual)):
+        if not np.all(np.isfinite(value)) or (value.size and (value.min() < 0 or value.max() > 1)):
+            raise InvalidInputError(
+                f"stored array {prefix}{name} holds probabilities outside [0, 1]"
+            )
+    mat = sp.csr_matrix(
+        (values, indices.astype(np.int32), indptr.astype(np.int64)), shape=(n, k)
+    )
+    return SparsePredictions(mat, residual.astype(np.float64))

@@ -23,6 +23,7 @@ newer) and ``pip install 'pico-clean[spark]'``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import uuid
@@ -125,7 +126,12 @@ class SparkStore:
     n_rows, n_classes : int
         N and K.
     path : str or Path
-        Folder for the Parquet files (created; its old predictions are replaced).
+        Folder for the Parquet files (created if missing). The store writes
+        ``iteration=T/branch=B/part-<hex>.parquet`` files and only ever deletes such
+        part files (and its own ``.part-<hex>.parquet.tmp``), and their folders when
+        they are left empty: any other file in the folder is left alone. Before its
+        first write to a branch of an iteration it deletes that branch's part files
+        left by an earlier run, so a run reads only what it wrote (or restored).
     top_k : int, default=20
         Probabilities kept per row and branch.
     keep_iterations : int or None, default=None
@@ -155,13 +161,25 @@ class SparkStore:
         self.keep_iterations = keep_iterations
         self.master = master
         self.partitions = partitions
-        self._keys: set[tuple[int, int]] = set()
-        if self.path.exists():
-            shutil.rmtree(self.path)
-        self.path.mkdir(parents=True)
+        # the part files written (or restored) per (iteration, branch), in order
+        self._files: dict[tuple[int, int], list[str]] = {}
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as e:
+            raise InvalidInputError(
+                f"the Spark store's folder {self.path} is a file; pass another folder"
+            ) from e
+
+    @property
+    def _keys(self) -> list[tuple[int, int]]:
+        return sorted(self._files)
 
     def _dir(self, iteration: int, branch: int) -> Path:
         return self.path / f"iteration={iteration}" / f"branch={branch}"
+
+    def _paths(self, key: tuple[int, int]) -> list[Path]:
+        folder = self._dir(*key)
+        return [folder / name for name in self._files[key]]
 
     def add(self, iteration: int, branch: int, rows: np.ndarray, probs: np.ndarray) -> None:
         """Write dense predictions ``probs`` (n, K) for ``rows`` of one branch as top-k rows."""
@@ -209,16 +227,33 @@ class SparkStore:
             ],
             schema=_schema(),
         )
+        key = (iteration, branch)
         folder = self._dir(iteration, branch)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".part-{uuid.uuid4().hex}.parquet.tmp"
-        pq.write_table(table, tmp)
-        tmp.replace(folder / tmp.name[1:-4])  # readers never see a half-written file
-        self._keys.add((iteration, branch))
+        if key not in self._files:  # first write here: drop what an earlier run left
+            folder.mkdir(parents=True, exist_ok=True)
+            for stale in folder.iterdir():
+                if _PART.fullmatch(stale.name) or _TEMP.fullmatch(stale.name):
+                    _remove_file(stale)
+            self._files[key] = []
+        name = f"part-{uuid.uuid4().hex}.parquet"
+        tmp = folder / f".{name}.tmp"
+        try:
+            pq.write_table(table, tmp)
+            tmp.replace(folder / name)  # readers never see a half-written file
+        finally:
+            tmp.unlink(missing_ok=True)
+        self._files[key].append(name)
         if self.keep_iterations is not None:
-            for it, br in [key for key in self._keys if key[0] <= iteration - self.keep_iterations]:
-                shutil.rmtree(self._dir(it, br), ignore_errors=True)
-                self._keys.discard((it, br))
+            for old in [k for k in self._files if k[0] <= iteration - self.keep_iterations]:
+                self._forget(old)
+
+    def _forget(self, key: tuple[int, int]) -> None:
+        """Delete the part files of ``key`` this store wrote; then its empty folders."""
+        for path in self._paths(key):
+            _remove_file(path)
+        del self._files[key]
+        _remove_empty(self._dir(*key))
+        _remove_empty(self._dir(*key).parent)
 
     def n_branches(self, iteration: int) -> int:
         """Number of branches recorded for ``iteration``."""
@@ -226,10 +261,11 @@ class SparkStore:
 
     def branches(self, iteration: int) -> Iterator[SparsePredictions]:
         """Read one branch at a time back into the driver (small data and tests)."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        for it, br in sorted(key for key in self._keys if key[0] == iteration):
-            table = pq.read_table(self._dir(it, br))
+        for it, br in [key for key in self._keys if key[0] == iteration]:
+            table = pa.concat_tables([pq.read_table(path) for path in self._paths((it, br))])
             yield _to_sparse(table, self.n_rows, self.n_classes, f"branch {br} of iteration {it}")
 
     def candidate_rows(
@@ -266,8 +302,9 @@ class SparkStore:
         keys = spark.createDataFrame(
             pd.DataFrame({"row_id": np.arange(n), "pico_group": group, "label": labels})
         )
-        preds = (
-            spark.read.parquet(str(self.path))
+        files = [str(p) for key in self._keys if key[0] in its for p in self._paths(key)]
+        preds = (  # this run's files only: never another file in the folder
+            spark.read.option("basePath", str(self.path)).parquet(*files)
             .where(F.col("iteration").isin(its))
             .join(keys, "row_id")
         )
@@ -315,8 +352,125 @@ class SparkStore:
         )
 
     def close(self) -> None:
-        """Delete the Parquet files."""
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Delete the Parquet files this store wrote, and their folders left empty.
+
+        Any other file (a user's, another run's) stays, and so do the folders holding it.
+        """
+        for key in self._keys:
+            self._forget(key)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The keys written and their part files; no arrays (the Parquet files are kept).
+
+        Returns
+        -------
+        meta : dict
+            ``n_rows``, ``n_classes``, ``top_k`` and ``keys``: ``[iteration, branch,
+            [part file names]]`` for every branch held.
+        arrays : dict
+            Empty.
+        """
+        meta = {
+            "n_rows": int(self.n_rows),
+            "n_classes": int(self.n_classes),
+            "top_k": int(self.top_k),
+            "keys": [[t, b, list(self._files[(t, b)])] for t, b in self._keys],
+        }
+        return meta, {}
+
+    def restore(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Reopen the branches of a :meth:`state` from their Parquet files (not rewritten).
+
+        Every listed file must be in this store's folder and hold, with the branch's
+        other files, one row per row of the data. Without ``keep_iterations`` all of
+        them must be there; with it, the branches that the next iteration's first write
+        would forget may be gone (a run killed after that write).
+
+        Raises
+        ------
+        InvalidInputError
+            If the metadata is of another shape, arrays are given, a file name is not
+            one this store writes, or a branch's files are missing or incomplete.
+        """
+        import pyarrow.parquet as pq
+
+        n, k = self.n_rows, self.n_classes
+        if meta.get("n_rows") != n or meta.get("n_classes") != k:
+            raise InvalidInputError(
+                f"the stored predictions are of {meta.get('n_rows')!r} rows and "
+                f"{meta.get('n_classes')!r} classes; this store holds {n} and {k}"
+            )
+        if arrays:
+            raise InvalidInputError(
+                f"the Spark store keeps no arrays in a checkpoint; got {min(arrays)!r}"
+            )
+        keys = meta.get("keys")
+        if not isinstance(keys, list) or not all(_is_key(key) for key in keys):
+            raise InvalidInputError(
+                "the stored predictions' keys are not [iteration, branch, [part files]]"
+            )
+        files = {(int(t), int(b)): list(names) for t, b, names in keys}
+        if len(files) != len(keys):
+            raise InvalidInputError("the stored predictions list a branch twice")
+        last = max((t for t, _ in files), default=0)
+        restored: dict[tuple[int, int], list[str]] = {}
+        for (t, b), names in sorted(files.items()):
+            folder = self._dir(t, b)
+            present = [name for name in names if (folder / name).is_file()]
+            forgettable = (
+                self.keep_iterations is not None and t <= last + 1 - self.keep_iterations
+            )
+            if len(present) < len(names) and forgettable:
+                continue  # already forgotten by the next iteration's first write
+            if not names or len(present) < len(names):
+                raise InvalidInputError(
+                    f"the predictions of branch {b} of iteration {t} are missing from "
+                    f"{folder}; resume with the same store folder"
+                )
+            try:
+                rows = sum(pq.read_metadata(folder / name).num_rows for name in names)
+            except (OSError, ValueError) as e:
+                raise InvalidInputError(
+                    f"a Parquet file of branch {b} of iteration {t} in {folder} cannot be "
+                    f"read ({' '.join(str(e).split())})"
+                ) from e
+            if rows != n:
+                raise InvalidInputError(
+                    f"the Parquet files of branch {b} of iteration {t} in {folder} hold "
+                    f"{rows} rows; {n} expected"
+                )
+            restored[(t, b)] = names
+        self._files = restored
+
+
+_PART = re.compile(r"part-[0-9a-f]{32}\.parquet")
+_TEMP = re.compile(r"\.part-[0-9a-f]{32}\.parquet\.tmp")
+
+
+def _is_key(key: Any) -> bool:
+    """Whether ``key`` is ``[iteration, branch, [part file names]]``."""
+    return (
+        isinstance(key, list) and len(key) == 3
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in key[:2])
+        and isinstance(key[2], list)
+        and all(isinstance(name, str) and _PART.fullmatch(name) for name in key[2])
+    )
+
+
+def _remove_file(path: Path) -> None:
+    """Delete one of the store's own files (a link or folder of that name is left)."""
+    if path.is_file() and not path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def _remove_empty(folder: Path) -> None:
+    """Remove ``folder`` if it is empty."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty, or already gone
 
 
 def _to_sparse(

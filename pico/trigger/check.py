@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.inputs import MAX_TEXT_CHARS, check_max_text_chars, truncate_texts
 from ..exceptions import InvalidInputError
 
 __all__ = ["CheckResult", "check", "text_featurizer"]
@@ -206,6 +207,7 @@ def check(
     centroid: bool = True,
     n_jobs: int = -1,
     random_state: int | None = 0,
+    max_text_chars: int | None = MAX_TEXT_CHARS,
 ) -> CheckResult:
     """Estimate how many labels are wrong, where, and whether cleaning is worth it.
 
@@ -247,6 +249,9 @@ def check(
     n_jobs : int, default=-1
         Worker threads for the fold fits (-1: all cores; 1: this thread only).
     random_state : int or None, default=0
+    max_text_chars : int or None, default=10000
+        Texts longer than this are cut to it before featurizing, with a warning that
+        counts them (as for :func:`pico.clean`).
 
     Returns
     -------
@@ -283,9 +288,14 @@ def check(
     if max_rows is not None and len(keep) > max_rows:
         checked = np.sort(rng.choice(keep, size=max_rows, replace=False))
     texts = _is_texts(data)
+    max_text_chars = check_max_text_chars(max_text_chars)
+    if texts and max_text_chars is not None:  # warns once, with the count
+        truncate_texts(data.tolist() if hasattr(data, "tolist") else data, max_text_chars)
 
     def as_list(rows: Any) -> list[str]:
-        return [str(t) for t in (rows.tolist() if hasattr(rows, "tolist") else rows)]
+        return [
+            str(t)[:max_text_chars] for t in (rows.tolist() if hasattr(rows, "tolist") else rows)
+        ]
 
     if featurizer is None:
         featurizer = (
