@@ -1,4 +1,4 @@
-"""Loaders for the shared public intent datasets (CLINC150 and BANKING77).
+"""Loaders for the shared public intent datasets (CLINC150, BANKING77 and HINT3).
 
 The datasets live outside the repository, in ``<repo>/../shared/datasets`` by
 default; set the ``PICO_DATASETS`` environment variable to point elsewhere. They
@@ -15,15 +15,21 @@ import pandas as pd
 
 __all__ = [
     "BANKING77_TOPICS",
+    "HINT3_BOTS",
+    "HINT3_CATCH_ALL",
     "SHARED_DATASETS",
     "banking77_topic",
+    "clinc150_oos_available",
     "datasets_available",
+    "hint3_available",
     "load_banking77",
     "load_clinc150",
+    "load_clinc150_oos",
+    "load_hint3",
 ]
 
-#: Default folder that holds ``clinc150/`` and ``banking77/``: ``$PICO_DATASETS`` if
-#: set, else ``shared/datasets`` next to the repository.
+#: Default folder that holds ``clinc150/``, ``banking77/`` and ``hint3/``:
+#: ``$PICO_DATASETS`` if set, else ``shared/datasets`` next to the repository.
 SHARED_DATASETS = Path(
     os.environ.get("PICO_DATASETS")
     or Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -145,6 +151,117 @@ def datasets_available(name: str, root: str | os.PathLike[str] | None = None) ->
     """
     folder = _folder(name, root)
     return all((folder / f"{split}.csv").is_file() for split in _SPLITS[name])
+
+
+def _oos_csv(root: str | os.PathLike[str] | None) -> Path:
+    return _root(root) / "clinc150" / "oos.csv"
+
+
+def clinc150_oos_available(root: str | os.PathLike[str] | None = None) -> bool:
+    """Whether CLINC150's out-of-scope rows (``clinc150/oos.csv``) can be loaded."""
+    return _oos_csv(root).is_file()
+
+
+def load_clinc150_oos(*, root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Load CLINC150's out-of-scope utterances (every split, one label).
+
+    Parameters
+    ----------
+    root : path, optional
+        Folder that holds ``clinc150/``. Defaults to ``$PICO_DATASETS`` or
+        :data:`SHARED_DATASETS`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``text``, ``label`` (``oos`` on every row) and ``split`` (the
+        oos-eval split the row comes from: ``train`` 100 rows, ``valid`` 100,
+        ``test`` 1,000), in file order.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``clinc150/oos.csv`` is missing.
+    """
+    path = _oos_csv(root)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"clinc150 out-of-scope rows not found: looked for {path}. Pass root=... or set "
+            f"the PICO_DATASETS environment variable to the folder that holds 'clinc150/'."
+        )
+    return _read(path)[["text", "label", "split"]]
+
+
+#: The HINT3 bots in ``hint3/`` (each ``<bot>/train.csv`` and ``<bot>/test.csv``).
+HINT3_BOTS = ("curekart", "sofmattress")
+#: HINT3's out-of-scope (catch-all) label.
+HINT3_CATCH_ALL = "NO_NODES_DETECTED"
+_HINT3_COLUMNS = ["text", "noisy_label", "clean_label"]
+
+
+def _hint3_bot(bot: str) -> str:
+    if bot not in HINT3_BOTS:
+        raise ValueError(
+            f"The 'bot' parameter of load_hint3 must be one of {list(HINT3_BOTS)}. "
+            f"Got {bot!r} instead."
+        )
+    return bot
+
+
+def hint3_available(
+    bot: str | None = None, root: str | os.PathLike[str] | None = None
+) -> bool:
+    """Whether HINT3 ``bot`` (default: every bot) can be loaded from ``root``."""
+    bots = HINT3_BOTS if bot is None else (_hint3_bot(bot),)
+    folder = _root(root) / "hint3"
+    return all((folder / b / f"{split}.csv").is_file() for b in bots for split in ("train", "test"))
+
+
+def load_hint3(bot: str, *, root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Load one HINT3 bot: real label mistakes with their corrections.
+
+    The train and test files are concatenated (train first, each in file order):
+    the bot is cleaned as one dataset. ``noisy_label`` is the label the rows were
+    published with (HINT3 v1), the input of a cleaner; ``clean_label`` the corrected
+    one (v2), the truth. ``NO_NODES_DETECTED`` (:data:`HINT3_CATCH_ALL`) is the
+    out-of-scope label. The files are ODbL: they are read in place, never copied.
+
+    Parameters
+    ----------
+    bot : {"curekart", "sofmattress"}
+        Which bot.
+    root : path, optional
+        Folder that holds ``hint3/``. Defaults to ``$PICO_DATASETS`` or
+        :data:`SHARED_DATASETS`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``text``, ``noisy_label``, ``clean_label`` and ``split`` (``train`` or
+        ``test``: the file the row comes from), index 0..N-1.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the bot's folder or one of its files is missing.
+    ValueError
+        When a file lacks one of the columns ``text,noisy_label,clean_label``.
+    """
+    folder = _root(root) / "hint3" / _hint3_bot(bot)
+    parts = []
+    for split in ("train", "test"):
+        path = folder / f"{split}.csv"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"hint3 {bot} not found: looked for {path}. Pass root=... or set the "
+                f"PICO_DATASETS environment variable to the folder that holds 'hint3/'."
+            )
+        frame = _read(path)
+        missing = [c for c in _HINT3_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{path} lacks the columns {missing}; expected {_HINT3_COLUMNS}.")
+        parts.append(frame[_HINT3_COLUMNS].assign(split=split))
+    return pd.concat(parts, ignore_index=True)
 
 
 #: Topic of a BANKING77 intent, by the first keyword its name contains. BANKING77 has

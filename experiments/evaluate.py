@@ -12,12 +12,22 @@ score the result:
 - accuracy on the clean test split of a checker trained on the corrected labels;
 - wall seconds and checker fits.
 
+The extra cells (real noise on two HINT3 bots, CLINC150 with few-shot intents,
+CLINC150 with its out-of-scope catch-all; ``EXTRA_DATASETS`` in
+``experiments/suite/scenarios.py``) run when ``--datasets`` names them, alone: they go
+to ``experiments/results/evaluate-real.json`` and ``docs/benchmarks-real.md``. There
+every method also reports the review-ranking average precision of its per-row score
+(``experiments/suite/metrics.py``), PICO its rows sent to review, and each method what
+it did to the small intents and to the catch-all.
+
 Usage::
 
     python experiments/evaluate.py                       # everything -> docs/benchmarks.md
     python experiments/evaluate.py --quick               # small end-to-end check (CI)
     python experiments/evaluate.py --datasets banking77 --noise confusable --rates 0.2
     python experiments/evaluate.py --report-only         # redraw the page from the JSON
+    python experiments/evaluate.py --datasets hint3-curekart hint3-sofmattress \
+        clinc150-fewshot clinc150-catchall               # -> docs/benchmarks-real.md
 
 Raw results go to ``experiments/results/`` (the JSON is committed); plots to ``docs/img/``.
 """
@@ -44,17 +54,28 @@ if str(REPO) not in sys.path:
 
 from datasets.loaders import datasets_available
 from experiments.suite import methods as M
-from experiments.suite.provenance import code_version
+from experiments.suite.metrics import (
+    catch_all_flows,
+    class_subset_metrics,
+    review_average_precision,
+    review_counts,
+)
+from experiments.suite.provenance import code_diff_digest, code_version
 from experiments.suite.report import render_markdown, write_plots
+from experiments.suite.report_real import render_real_markdown
 from experiments.suite.scenarios import (
     DATASETS,
+    EXTRA_DATASETS,
     NOISE_MODELS,
     RATES,
     Cell,
     Dataset,
     cells_for,
+    extra_available,
+    extra_cell,
     featurize,
     load_dataset,
+    load_extra,
 )
 from pico.benchmarking.metrics import (
     calibration_bins,
@@ -66,6 +87,9 @@ from pico.corrector import IterativeCorrector
 DEFAULT_DOC = REPO / "docs" / "benchmarks.md"
 DEFAULT_JSON = REPO / "experiments" / "results" / "evaluate.json"
 DEFAULT_IMG = REPO / "docs" / "img"
+#: Where the extra cells (real noise, few-shot, catch-all) go by default.
+EXTRA_DOC = REPO / "docs" / "benchmarks-real.md"
+EXTRA_JSON = REPO / "experiments" / "results" / "evaluate-real.json"
 QUICK_OUT = REPO / "experiments" / "results" / "quick"
 QUICK_PICO = {"n_branches": 2, "n_folds": 3}
 QUICK_SHARED = {"n_branches": 2, "n_folds": 3}
@@ -104,6 +128,19 @@ def prepare_dataset(name: str, *, quick: bool, seed: int, jobs: int) -> Dataset:
         f"({time.perf_counter() - start:.0f}s)"
     )
     return dataset
+
+
+def prepare_extra(name: str, *, quick: bool, seed: int) -> Cell:
+    """Load an extra dataset (real noise, few-shot, catch-all) and build its one cell."""
+    dataset = load_extra(name, quick=quick, seed=seed)
+    cell = extra_cell(dataset, seed=seed, quick=quick)
+    log(
+        f"[{name}] {len(cell.rows)} rows, {dataset.n_classes} classes, "
+        f"{np.mean(cell.noisy != cell.clean):.3f} noise, "
+        f"{len(cell.small_classes)} classes of <= 10 rows, catch-all {dataset.catch_all}, "
+        f"{'a' if dataset.has_test else 'no'} test split"
+    )
+    return cell
 
 
 def _same_config(options: dict[str, Any], vote_options: dict[str, Any]) -> bool:
@@ -148,10 +185,7 @@ def evaluate_cell(
         options = {**pico_options, **extra}
         same = next((name for opts, name in ran if _same_config(opts, options)), None)
         if same is not None:
-            o = outcomes[same]
-            outcomes[variant] = M.Outcome(
-                o.labels, o.confidence, o.seconds, o.fits, {**o.extra, "same_run_as": same}
-            )
+            outcomes[variant] = outcomes[same].same_run(same)
             continue
         log(f"    {variant}")
         outcomes[variant] = M.run_pico(
@@ -159,10 +193,13 @@ def evaluate_cell(
         )
         ran.append((options, variant))
     outcomes = {m: outcomes[m] for m in M.METHODS if m in outcomes}
-    log("    test-split accuracy of a checker trained on each method's labels")
+    if X_test is not None:
+        log("    test-split accuracy of a checker trained on each method's labels")
     test_acc = M.test_accuracy(
         X, X_test, ds.test_clean, {n: o.labels for n, o in outcomes.items()}, jobs=jobs
     )
+    small = cell.small_classes
+    catch_all = ds.catch_all_code
     records: dict[str, Any] = {}
     for name, out in outcomes.items():
         m = correction_metrics(clean, noisy, out.labels)
@@ -170,6 +207,18 @@ def evaluate_cell(
             None if out.confidence is None
             else ranking_average_precision(out.labels != clean, out.confidence)
         )
+        m["review_ap"] = (
+            None if out.review_score is None
+            else review_average_precision(noisy, clean, out.review_score)
+        )
+        if out.review_score is not None:
+            m["review_score"] = M.REVIEW_SCORES.get(name)
+        if out.review is not None:
+            m.update(review_counts(noisy, clean, out.review))
+        if small.size:
+            m["small_classes"] = class_subset_metrics(clean, noisy, out.labels, small)
+        if catch_all is not None:
+            m["catch_all"] = catch_all_flows(clean, noisy, out.labels, catch_all)
         if out.confidence is not None and name.startswith("PICO"):
             m["calibration"] = calibration_bins(out.labels == clean, out.confidence)
             moved = out.labels != noisy
@@ -182,10 +231,12 @@ def evaluate_cell(
         m["fits"] = out.fits
         extra = {key: v for key, v in out.extra.items() if key != "threshold_labels"}
         records[name] = {**m, **extra}
+        test = "n/a" if m["test_accuracy"] is None else f"{m['test_accuracy']:.4f}"
+        review_ap = "" if m["review_ap"] is None else f"  review AP {m['review_ap']:.3f}"
         log(
             f"    {name:32s} acc {m['accuracy_before']:.4f} -> {m['accuracy_after']:.4f}  "
-            f"changed {m['changed']:5d}  damage {m['damage']:4d}  test {m['test_accuracy']:.4f}"
-            f"  {out.seconds:6.1f}s"
+            f"changed {m['changed']:5d}  damage {m['damage']:4d}  test {test}"
+            f"{review_ap}  {out.seconds:6.1f}s"
         )
     # "below": what a row below the threshold keeps (the given label). Sweeps saved
     # without it were computed with the default run's labels below every threshold, so
@@ -207,6 +258,9 @@ def evaluate_cell(
         "classes": int(k),
         "measured_noise_rate": float(np.mean(noisy != clean)),
         "info": cell.info,
+        "test_split": X_test is not None,
+        "small_classes": ds.class_names[small].tolist(),
+        "catch_all": ds.catch_all,
         "methods": records,
         "not_run": dict(M.NOT_RUN),
         "pico_threshold_sweep": sweep,
@@ -267,7 +321,13 @@ def write(path: Path, text: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    parser.add_argument(
+        "--datasets", nargs="+", choices=DATASETS + EXTRA_DATASETS, default=None,
+        help=f"default: the grid ({' '.join(DATASETS)}); the extra cells "
+        f"({' '.join(EXTRA_DATASETS)}: one cell each, their own page "
+        f"{EXTRA_DOC.relative_to(REPO)} and results {EXTRA_JSON.relative_to(REPO)}) run "
+        "only when named, without grid datasets",
+    )
     parser.add_argument(
         "--noise", nargs="+", choices=NOISE_MODELS, default=None,
         help="noise models (default: all)",
@@ -334,11 +394,27 @@ def update_cells(results: dict[str, Any], more: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the selected cells, then write the JSON results, the plots and the page."""
     args = parse_args(argv)
+    extra = [name for name in args.datasets or [] if name in EXTRA_DATASETS]
+    if extra and len(extra) != len(args.datasets):
+        raise SystemExit(
+            "evaluate.py: error: the extra cells (" + ", ".join(EXTRA_DATASETS) + ") have "
+            "their own page: run them without the grid datasets"
+        )
+    if extra and not args.report_only and (args.noise is not None or args.rates is not None):
+        raise SystemExit(
+            "evaluate.py: error: --noise and --rates select grid cells; each extra dataset "
+            "is one fixed cell"
+        )
+    args.datasets = args.datasets or list(DATASETS)
     args.noise_given = args.noise is not None
     args.noise = args.noise or list(NOISE_MODELS)
     out = QUICK_OUT if args.quick else None
-    doc = args.doc or (out / "benchmarks.md" if out else DEFAULT_DOC)
-    json_path = args.json or (out / "evaluate.json" if out else DEFAULT_JSON)
+    if extra:
+        doc = args.doc or (out / EXTRA_DOC.name if out else EXTRA_DOC)
+        json_path = args.json or (out / EXTRA_JSON.name if out else EXTRA_JSON)
+    else:
+        doc = args.doc or (out / "benchmarks.md" if out else DEFAULT_DOC)
+        json_path = args.json or (out / "evaluate.json" if out else DEFAULT_JSON)
     img = args.img or (out / "img" if out else DEFAULT_IMG)
     if args.report_only:
         results = json.loads(json_path.read_text(encoding="utf-8"))
@@ -365,8 +441,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "cells": len({c["key"] for c in more["cells"]}),
                 }
             )
-        plots = write_plots(results, img)
-        write(doc, render_markdown(results, plots, doc.parent))
+        if results["meta"].get("extra"):
+            write(doc, render_real_markdown(results))
+        else:
+            plots = write_plots(results, img)
+            write(doc, render_markdown(results, plots, doc.parent))
         log(f"wrote {doc}")
         return results  # type: ignore[no-any-return]
     rates = args.rates or ([0.0, 0.2] if args.quick else list(RATES))
@@ -383,6 +462,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ),
             "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "commit": code_version(),
+            "diff_digest": code_diff_digest(),
+            "extra": bool(extra),
             "quick": args.quick,
             "jobs": args.jobs,
             "seed": args.seed,
@@ -397,6 +478,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "skipped": [],
     }
     start = time.perf_counter()
+    if extra:
+        results["meta"]["rates"] = results["meta"]["noise_models"] = None
+        log(f"evaluate: extra cells {extra}, jobs {args.jobs}, quick {args.quick}")
+        for i, name in enumerate(extra, 1):
+            if not extra_available(name):
+                log(f"[{name}] skipped: dataset folder not found (set PICO_DATASETS)")
+                results["skipped"].append(name)
+                continue
+            cell = prepare_extra(name, quick=args.quick, seed=args.seed)
+            log(f"[{cell.key}] cell {i}/{len(extra)}")
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="The least populated class")
+                record = evaluate_cell(
+                    cell, jobs=args.jobs, seed=args.seed, pico_options=pico_options,
+                    methods=tuple(args.methods), shared_splits=shared,
+                )
+            results["cells"].append(record)
+            results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)
+            write(json_path, json.dumps(_jsonable(results), indent=1) + "\n")
+        results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)
+        write(json_path, json.dumps(_jsonable(results), indent=1) + "\n")
+        write(doc, render_real_markdown(results))
+        log(f"wrote {json_path} and {doc} in {time.perf_counter() - start:.0f}s")
+        return results
     log(f"evaluate: datasets {args.datasets}, noise {args.noise}, rates {rates}, "
         f"jobs {args.jobs}, quick {args.quick}")
     for name in args.datasets:

@@ -13,7 +13,8 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from .corrector import STATUSES, IterativeCorrector
-from .data.inputs import MAX_TEXT_CHARS, check_max_text_chars, label_variants, truncate_texts
+from .config import MAX_TEXT_CHARS, MIN_CLASS_RECALL
+from .data.inputs import check_max_text_chars, label_variants, truncate_texts
 from .executors import make_executor
 from .exceptions import InvalidInputError
 from .featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
@@ -147,6 +148,9 @@ def clean(
     max_class_loss: float = 0.5,
     history: bool = True,
     confidence_scale: float = 0.7,
+    protect: Sequence[Any] | None = None,
+    catch_all: Any = "auto",
+    min_class_recall: float = MIN_CLASS_RECALL,
     n_jobs: int = -1,
     engine: str = "local",
     ray_address: str | None = None,
@@ -210,6 +214,16 @@ def clean(
         posterior is sharper than its accuracy, so the reported confidence comes from
         flatter weights (0.7 calibrates the moved rows on the evaluation suite;
         docs/algorithm.md, section 7). Decisions use the fitted posterior; 1 reports it.
+    protect : sequence of labels, optional
+        Classes whose rows are never moved automatically, only sent to review.
+    catch_all : "auto", None or sequence of labels, default="auto"
+        Catch-all (out-of-scope) classes: moves into or out of them go to review.
+        ``"auto"`` detects them by name (``oos``, ``out_of_scope``, ``nlu_fallback``,
+        ``None``, ``NO_NODES_DETECTED``, ...); None: no catch-all.
+    min_class_recall : float, default=0.5
+        Moves out of a class that the checkers recognise less often than this
+        (held-out recall of its rows: a few rows, or heterogeneous ones) go to review.
+        0 turns this off.
     n_jobs : int, default=-1
         Local worker processes (-1: one per core, the fastest configuration of the
         engines benchmark; 1 keeps everything in this process). With ``engine="ray"``
@@ -288,7 +302,9 @@ def clean(
             "relabel_threshold": relabel_threshold, "relabel_odds": relabel_odds,
             "training_odds": training_odds, "review_threshold": review_threshold,
             "top_k": top_k, "max_class_loss": max_class_loss, "history": history,
-            "confidence_scale": confidence_scale, "n_jobs": n_jobs, "engine": engine,
+            "confidence_scale": confidence_scale, "protect": protect,
+            "catch_all": catch_all, "min_class_recall": min_class_recall,
+            "n_jobs": n_jobs, "engine": engine,
             "ray_address": ray_address,
             "cpus_per_checker": cpus_per_checker, "gpus_per_checker": gpus_per_checker,
             "store": store, "spark_master": spark_master, "store_dir": store_dir,
@@ -348,6 +364,10 @@ def clean(
         "max_class_loss": max_class_loss,
         "history": history,
         "confidence_scale": confidence_scale,
+        "protect": list(protect) if protect is not None else None,
+        "catch_all": catch_all if catch_all is None or isinstance(catch_all, str)
+        else list(catch_all),
+        "min_class_recall": min_class_recall,
         "n_jobs": n_jobs,
         "random_state": random_state,
     }
@@ -415,6 +435,7 @@ def clean(
         n_features=int(X.shape[1]),
     )
     summary["inputs"] = {"texts_cut": n_cut, "label_variants": variants}
+    summary["review_reasons"] = dict(corr.review_reasons_)
     return CleanResult(
         out_labels, confidence, status, suggested, suggested_conf, given_conf, label_history,
         summary,
@@ -460,6 +481,7 @@ def _clean_with_trigger(
         data, labels, noise_threshold=threshold, checker=options["checker"],
         merge_duplicates=options["merge_duplicates"], n_jobs=options["n_jobs"],
         random_state=options["random_state"], max_text_chars=options["max_text_chars"],
+        catch_all=options["catch_all"],
         featurizer=None if options["featurizer"] is None else clone(options["featurizer"], safe=False),
     )
     rec = found.recommendation

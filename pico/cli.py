@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import MAX_TEXT_CHARS
+from .config import MAX_TEXT_CHARS, MIN_CLASS_RECALL
 from .exceptions import InvalidInputError, PicoError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -179,6 +179,28 @@ def _input_options(command: Any) -> Any:
     "weakest moves beyond it go to review.",
 )
 @click.option(
+    "--protect",
+    help="Comma-separated labels whose rows are never moved automatically, only sent "
+    "to review (for example report_fraud,cancel_account).",
+)
+@click.option(
+    "--catch-all",
+    help="Comma-separated catch-all (out-of-scope) labels: moves into or out of them go "
+    "to review.  [default: labels named like one: oos, out_of_scope, nlu_fallback, None, "
+    "NO_NODES_DETECTED, ...]",
+)
+@click.option(
+    "--no-catch-all", is_flag=True, help="Treat no label as a catch-all (not even by name)."
+)
+@click.option(
+    "--min-class-recall",
+    default=MIN_CLASS_RECALL,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Moves out of a class whose own rows the checkers recognise less often than this "
+    "go to review (a few rows, or heterogeneous ones); 0: off.",
+)
+@click.option(
     "--trigger",
     is_flag=True,
     help="Run `pico check` first: clean nothing when the estimated noise is not above "
@@ -321,6 +343,13 @@ def _resumed_options(run_path: Path, options: dict[str, Any], given: set[str]) -
     return out
 
 
+def _names(value: str | None) -> list[str] | None:
+    """A comma-separated option as a list of names (None when not given)."""
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()] or None
+
+
 def _check_output_columns(text_column: str | None, label_column: str) -> None:
     """Refuse input columns that the output's own columns would overwrite."""
     for option, column in (("--label-column", label_column), ("--text-column", text_column)):
@@ -352,6 +381,10 @@ def _clean(
     threshold: float,
     odds: float,
     max_class_loss: float,
+    protect: str | None,
+    catch_all: str | None,
+    no_catch_all: bool,
+    min_class_recall: float,
     trigger: bool,
     trigger_threshold: float,
     jobs: int,
@@ -434,6 +467,9 @@ def _clean(
             relabel_threshold=threshold,
             relabel_odds=odds,
             max_class_loss=max_class_loss,
+            protect=_names(protect),
+            catch_all=None if no_catch_all else _names(catch_all) or "auto",
+            min_class_recall=min_class_recall,
             n_jobs=jobs,
             engine=engine,
             ray_address=ray_address,
@@ -781,6 +817,15 @@ def _trigger_line(found: dict[str, Any]) -> str:
 @click.option(
     "--jobs", default=-1, show_default=True, type=int, help="Worker threads (-1: all cores)."
 )
+@click.option(
+    "--catch-all",
+    help="Comma-separated catch-all (out-of-scope) labels, counted at the rate of the other "
+    "rows.  [default: labels named like one: oos, out_of_scope, nlu_fallback, None, "
+    "NO_NODES_DETECTED, ...]",
+)
+@click.option(
+    "--no-catch-all", is_flag=True, help="Treat no label as a catch-all (not even by name)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON on stdout.")
 def check_command(**options: Any) -> None:
     """Estimate how many labels of DATA are wrong, where, and whether to clean.
@@ -825,6 +870,8 @@ def _check(
     folds: int,
     seed: int,
     jobs: int,
+    catch_all: str | None,
+    no_catch_all: bool,
     as_json: bool,
 ) -> int:
     import json
@@ -868,6 +915,7 @@ def _check(
         n_jobs=jobs,
         random_state=seed,
         max_text_chars=max_text_chars or None,
+        catch_all=None if no_catch_all else _names(catch_all) or "auto",
     )
     summary = {"input": str(data), "reference": None if reference is None else str(reference),
                **found.summary}

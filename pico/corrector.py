@@ -5,25 +5,29 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .checkers.linear import SoftmaxRegression
+from .config import CATCH_ALL_NAMES, MIN_CLASS_RECALL
 from .checkpoint import Checkpoint, damaged_checkpoint, load_checkpoint, save_checkpoint
 from .exceptions import InvalidInputError
 from .executors.base import Executor
 from .executors.local import LocalExecutor
 from .history.model import LabelHistoryModel
 from .splits.engine import MultiSplit
-from .store.base import PredictionStore
+from .store.base import PredictionStore, SparsePredictions
 from .store.memory import MemoryStore
 
 __all__ = [
+    "REVIEW_REASONS",
     "STATUSES",
     "IterativeCorrector",
+    "catch_all_mask",
+    "class_recall",
     "label_codes",
     "limit_class_loss",
     "relabel_mask",
@@ -34,6 +38,9 @@ _log = logging.getLogger(__name__)
 
 #: Row statuses, in the order reports list them.
 STATUSES = ("kept", "relabeled", "review", "skipped")
+
+#: Why a move the vote proposed was left to review instead (``review_reasons_``).
+REVIEW_REASONS = ("protected", "catch_all", "weak_class", "low_confidence")
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -179,6 +186,92 @@ def limit_class_loss(
     return labels, held
 
 
+def class_recall(
+    branches: Iterable[SparsePredictions], labels: np.ndarray, n_classes: int
+) -> np.ndarray:
+    """Share of each class's rows whose held-out top class is their label.
+
+    The checkers' recall of each class, averaged over branches: how often a checker
+    that did not see a row ranks the row's (training) label first. Low for classes the
+    checkers cannot learn: a handful of rows, or a heterogeneous catch-all.
+
+    Parameters
+    ----------
+    branches : iterable of SparsePredictions
+        One iteration's held-out predictions, (N, K) each.
+    labels : ndarray of shape (N,)
+        The label codes those checkers trained on.
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of shape (K,)
+        NaN for a class without rows.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> p = SparsePredictions(sp.csr_matrix(np.array([[.9, .1], [.6, .4], [.7, .3]])),
+    ...                       np.zeros(3))
+    >>> class_recall([p], np.array([0, 1, 1]), 2).tolist()
+    [1.0, 0.0]
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    hits = np.zeros(n_classes)
+    seen = np.zeros(n_classes)
+    size = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    for pred in branches:
+        top = np.asarray(pred.probs.argmax(axis=1)).ravel()
+        hits += np.bincount(labels[top == labels], minlength=n_classes)
+        seen += size
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return hits / seen  # type: ignore[no-any-return]
+
+
+def catch_all_mask(classes: np.ndarray, catch_all: Any) -> np.ndarray:
+    """Which classes are catch-all (out-of-scope) labels.
+
+    Parameters
+    ----------
+    classes : ndarray of shape (K,)
+    catch_all : "auto", None or sequence of labels
+        ``"auto"``: the labels named like one (:data:`pico.config.CATCH_ALL_NAMES`);
+        None: none; a sequence: those labels (each must be one of ``classes``).
+
+    Examples
+    --------
+    >>> catch_all_mask(np.array(["NO_NODES_DETECTED", "greet", "oos"]), "auto").tolist()
+    [True, False, True]
+    >>> catch_all_mask(np.array(["a", "misc"]), ["misc"]).tolist()
+    [False, True]
+    """
+    names = [str(c) for c in np.asarray(classes, dtype=object).tolist()]
+    if catch_all is None:
+        return np.zeros(len(names), dtype=bool)
+    if isinstance(catch_all, str) and catch_all == "auto":
+        def key(name: str) -> str:
+            return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+        return np.array([key(n) in CATCH_ALL_NAMES for n in names], dtype=bool)
+    return _named_classes(names, catch_all, "catch_all")
+
+
+def _named_classes(names: list[str], wanted: Any, parameter: str) -> np.ndarray:
+    """Mask of ``names`` listed in ``wanted``; an unknown name is an error."""
+    if isinstance(wanted, str):
+        wanted = [wanted]
+    wanted = [str(w) for w in wanted]
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:5])
+        raise InvalidInputError(
+            f"{parameter} names {shown}, which {'is' if len(unknown) == 1 else 'are'} not a "
+            f"label of the data; labels are {', '.join(names[:10])}"
+            f"{' ...' if len(names) > 10 else ''}"
+        )
+    return np.isin(np.array(names, dtype=object), np.array(wanted, dtype=object))
+
+
 class IterativeCorrector:
     """Find and correct wrong labels by iterated MultiSplit-Train-Check and Bayesian vote.
 
@@ -247,6 +340,22 @@ class IterativeCorrector:
         (relabel, review) uses the fitted posterior. 0.7 calibrates the moved rows'
         confidence on the evaluation suite (docs/algorithm.md, section 7); 1 reports
         the fitted posterior.
+    protect : sequence of labels, optional
+        Classes whose rows are never moved automatically: a move the vote proposes
+        out of one of them is left to review (status ``review``) instead.
+    catch_all : "auto", None or sequence of labels, default="auto"
+        The catch-all (out-of-scope) classes: heterogeneous rows that no checker models
+        as one class, so a move out of one or into one is made only when its
+        ``confidence_`` reaches the break-even of the relabel odds,
+        ``relabel_odds / (1 + relabel_odds)`` (7/8 at the default odds: a damaged label
+        counts seven fixed ones); others go to review. ``"auto"``: the labels named like one
+        (``oos``, ``out_of_scope``, ``nlu_fallback``, ``None``, ``NO_NODES_DETECTED``...:
+        :data:`pico.config.CATCH_ALL_NAMES`); None: no catch-all.
+    min_class_recall : float, default=0.5
+        A move out of a class whose rows the last checkers recognised less often than
+        this (held-out top-1 recall, ``class_recall_``) goes to review: their evidence
+        against a class they cannot learn (a few rows, a heterogeneous one) is weak.
+        0 turns this off.
     executor : Executor, optional
         Where checkers train. Default: :class:`~pico.executors.LocalExecutor` with
         ``n_jobs`` workers.
@@ -298,7 +407,16 @@ class IterativeCorrector:
         Probability that ``labels_`` is right (the posterior with the evidence weights
         scaled by ``confidence_scale``).
     status_ : ndarray of shape (N,)
-        ``kept``, ``relabeled`` or ``review``.
+        ``kept``, ``relabeled`` or ``review``. A move is made only when its
+        ``confidence_`` reaches ``relabel_threshold`` and no rule below holds it back;
+        otherwise the row keeps its label and goes to review.
+    review_reasons_ : dict
+        Moves left to review, by reason (:data:`REVIEW_REASONS`): ``protected``,
+        ``catch_all``, ``weak_class`` (``min_class_recall``), ``low_confidence``
+        (``confidence_`` of the new label below ``relabel_threshold``).
+    class_recall_ : ndarray of shape (K,)
+        The last iteration's checkers' held-out recall of each class
+        (:func:`class_recall`).
     suggested_ : ndarray of shape (N,)
         Most probable class under the final posterior among the row's candidates (the
         classes a checker ranked in its top ``top_k``, and the given label), also for
@@ -360,6 +478,9 @@ class IterativeCorrector:
         max_class_loss: float = 0.5,
         history: bool = True,
         confidence_scale: float = 0.7,
+        protect: Any = None,
+        catch_all: Any = "auto",
+        min_class_recall: float = MIN_CLASS_RECALL,
         executor: Executor | None = None,
         n_jobs: int = 1,
         store_factory: Callable[[int, int], PredictionStore] | None = None,
@@ -383,6 +504,9 @@ class IterativeCorrector:
         self.max_class_loss = max_class_loss
         self.history = history
         self.confidence_scale = confidence_scale
+        self.protect = protect
+        self.catch_all = catch_all
+        self.min_class_recall = min_class_recall
         self.executor = executor
         self.n_jobs = n_jobs
         self.store_factory = store_factory
@@ -403,6 +527,7 @@ class IterativeCorrector:
         _check_fraction("tol", self.tol)
         _check_fraction("max_class_loss", self.max_class_loss)
         _check_fraction("confidence_scale", self.confidence_scale)
+        _check_fraction("min_class_recall", self.min_class_recall)
         if self.checker is not None and not (
             hasattr(self.checker, "fit") and hasattr(self.checker, "predict_proba")
         ):
@@ -440,6 +565,8 @@ class IterativeCorrector:
                 f"({', '.join(map(str, classes[:3]))})"
             )
         n, k = len(given), len(classes)
+        self.classes_ = classes
+        self._review_classes()  # unknown protect / catch_all names fail before any work
         checker = self.checker if self.checker is not None else SoftmaxRegression()
         executor = self.executor or LocalExecutor(n_jobs=self.n_jobs)
         store = (
@@ -581,6 +708,8 @@ class IterativeCorrector:
         self.beta_ = model.betas_[-1]
         self.n_iter_ = len(history) - 1
         self.n_fits_ = splitter.n_fits_
+        last = len(history) - 1
+        self.class_recall_ = class_recall(store.branches(last), trained_history[last - 1], k)
         self._finish(given, current, model, best, best_p, given_p)
         return self
 
@@ -673,6 +802,48 @@ class IterativeCorrector:
             raise damaged_checkpoint(self.checkpoint_dir, f"stored predictions: {e}") from e
         return saved
 
+    def _review_classes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Masks over ``classes_``: the protected classes and the catch-all ones."""
+        names = [str(c) for c in self.classes_.tolist()]
+        protected = (
+            _named_classes(names, self.protect, "protect")
+            if self.protect is not None and len(self.protect)
+            else np.zeros(len(names), dtype=bool)
+        )
+        return protected, catch_all_mask(self.classes_, self.catch_all)
+
+    def _gate(self, given: np.ndarray, final: np.ndarray, model: LabelHistoryModel) -> np.ndarray:
+        """Moves the evidence cannot carry, left to review; counts in ``review_reasons_``.
+
+        A proposed move is held back when it leaves a protected class, enters or leaves
+        a catch-all class with a confidence below the break-even of the relabel odds
+        (``relabel_odds / (1 + relabel_odds)``), leaves a class the checkers recognise
+        less often than ``min_class_recall``, or when the new label's reported
+        confidence is below ``relabel_threshold``.
+        """
+        moved = final != given
+        protected, catch_all = self._review_classes()
+        weak = np.nan_to_num(self.class_recall_, nan=0.0) < self.min_class_recall
+        confidence = model.confidence(final)
+        # Into or out of a catch-all the posterior is least trusted: the move must be
+        # right often enough to pay for itself at the relabel odds (a damaged label
+        # counts ``relabel_odds`` fixed ones): confidence >= odds / (1 + odds), 7/8.
+        break_even = max(self.relabel_threshold, self.relabel_odds / (1.0 + self.relabel_odds))
+        reasons = {
+            "protected": moved & protected[given],
+            "catch_all": moved & (catch_all[given] | catch_all[final])
+            & (confidence < break_even),
+            "weak_class": moved & weak[given],
+            "low_confidence": moved & (confidence < self.relabel_threshold),
+        }
+        gated = np.zeros(len(given), dtype=bool)
+        self.review_reasons_: dict[str, int] = {}
+        for reason in REVIEW_REASONS:  # each row counted under its first reason
+            new = reasons[reason] & ~gated
+            self.review_reasons_[reason] = int(new.sum())
+            gated |= new
+        return gated
+
     @property
     def posterior_(self) -> np.ndarray:
         """Final posterior over every class, shape (N, K) (computed on access)."""
@@ -691,10 +862,13 @@ class IterativeCorrector:
         moves = np.sum(self.history_[:, 1:] != self.history_[:, :-1], axis=1)
         unstable = (moves >= 2) | (self.expected_changes_ > 1.0)
         final = np.where(unstable, given, current)
+        gated = self._gate(given, final, model)
+        final = np.where(gated, given, final)
         status = np.full(len(given), "kept", dtype=object)
         status[final != given] = "relabeled"
         doubtful = (final == given) & (given_p < self.review_threshold)
-        status[doubtful | unstable | (self.held_back_ & (final == given))] = "review"
+        held = self.held_back_ & (final == given)
+        status[doubtful | unstable | held | gated] = "review"
         self.codes_ = final
         self.labels_ = self.classes_[final]
         self.confidence_ = model.confidence(final)

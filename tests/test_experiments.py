@@ -1,4 +1,5 @@
-"""The evaluation suite: its noise cells, and the whole command in quick mode."""
+"""The evaluation suite: its noise cells, its extra cells and metrics, and the whole command
+in quick mode."""
 
 from __future__ import annotations
 
@@ -8,9 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from datasets.loaders import datasets_available
+from datasets.loaders import datasets_available, hint3_available
 from experiments.suite import methods as M
-from experiments.suite.scenarios import Dataset, cells_for, make_cell
+from experiments.suite.metrics import (
+    catch_all_flows,
+    class_subset_metrics,
+    review_average_precision,
+    review_counts,
+)
+from experiments.suite.scenarios import (
+    Dataset,
+    catch_all_cell,
+    cells_for,
+    fewshot_cell,
+    make_cell,
+    real_cell,
+)
 
 
 def toy_dataset(k: int = 8, per_class: int = 50) -> Dataset:
@@ -224,3 +238,181 @@ def test_quick_store_scale_benchmark(tmp_path: Path) -> None:
     text = doc.read_text()
     assert "| 3,000 | 50 | 4 | spark |" in text and "--stores --quick" in text
     assert "Both stores end with the same accuracy" in text and "Spark driver at" in text
+
+
+# --- the extra cells: real noise, few-shot intents, the catch-all ---------------------
+
+
+def test_fewshot_cell_cuts_intents_then_adds_within_group_noise() -> None:
+    ds = toy_dataset(k=8, per_class=50)
+    cell = fewshot_cell(ds, seed=5, n_classes=3, min_rows=3, max_rows=10, rate=0.1)
+    assert cell.key == "toy/within-group/0.1" and cell.subsample == "fewshot"
+    sizes = np.bincount(cell.clean, minlength=8)
+    cut = [int(np.flatnonzero(ds.class_names == c)[0]) for c in cell.info["small_classes"]]
+    assert len(cut) == 3 and sorted(cut) == cut
+    assert [int(sizes[c]) for c in cut] == cell.info["small_sizes"]
+    assert all(3 <= sizes[c] <= 10 for c in cut)
+    assert all(sizes[c] == 50 for c in range(8) if c not in cut)
+    assert np.array_equal(np.sort(cell.small_classes), np.sort(cut))
+    # the rows are a sorted subset; the cut intents keep rows of their own
+    assert np.all(np.diff(cell.rows) > 0) and np.all(ds.clean[cell.rows] == cell.clean)
+    # then exactly round(0.1 N) rows flip, each within its group
+    moved = cell.noisy != cell.clean
+    assert moved.sum() == round(0.1 * len(cell.rows))
+    assert np.all(ds.class_group[cell.noisy[moved]] == ds.class_group[cell.clean[moved]])
+    given_small = np.isin(cell.noisy, cut)
+    assert cell.info["rows_labeled_small"] == given_small.sum()
+    assert cell.info["rows_labeled_small_wrong"] == np.sum(given_small & moved)
+    # seeded
+    again = fewshot_cell(ds, seed=5, n_classes=3, min_rows=3, max_rows=10, rate=0.1)
+    assert np.array_equal(again.rows, cell.rows) and np.array_equal(again.noisy, cell.noisy)
+    other = fewshot_cell(ds, seed=6, n_classes=3, min_rows=3, max_rows=10, rate=0.1)
+    assert not np.array_equal(other.rows, cell.rows)
+    with pytest.raises(ValueError, match="only 8 have"):
+        fewshot_cell(ds, seed=0, n_classes=9)
+
+
+def catch_all_toy(oos_rows: int = 60) -> Dataset:
+    ds = toy_dataset(k=6, per_class=50)
+    names = np.array(["a1", "a2", "b1", "b2", "c1", "oos"])
+    clean = np.concatenate([np.repeat(np.arange(5), 50), np.full(oos_rows, 5)])
+    return Dataset(
+        name="toy-catchall", texts=[f"row {i}" for i in range(len(clean))],
+        class_names=names, clean=clean, class_group=np.array(list("aabbco")),
+        test_texts=[], test_clean=ds.test_clean, catch_all="oos",
+    )
+
+
+def test_catch_all_cell_moves_rows_into_and_out_of_the_catch_all() -> None:
+    ds = catch_all_toy()
+    assert ds.catch_all_code == 5 and not ds.has_test
+    cell = catch_all_cell(ds, seed=1, rate=0.1)
+    n = round(0.1 * 310)  # 31 flips: 16 in-scope rows to oos, 15 oos rows out
+    assert cell.key == "toy-catchall/catch-all/0.1"
+    moved = cell.noisy != cell.clean
+    assert moved.sum() == n
+    into = moved & (cell.noisy == 5)
+    out = moved & (cell.clean == 5)
+    assert into.sum() == 16 and out.sum() == 15 and (into | out).sum() == n
+    assert np.all(cell.clean[into] != 5) and np.all(cell.noisy[out] != 5)
+    assert cell.info == {"catch_all": "oos", "catch_all_rows": 60,
+                         "in_scope_to_catch_all": 16, "catch_all_to_in_scope": 15}
+    assert np.array_equal(catch_all_cell(ds, seed=1, rate=0.1).noisy, cell.noisy)
+    assert not np.array_equal(catch_all_cell(ds, seed=2, rate=0.1).noisy, cell.noisy)
+    with pytest.raises(ValueError, match="catch-all"):
+        catch_all_cell(catch_all_toy(oos_rows=5), seed=0, rate=0.2)
+    with pytest.raises(ValueError, match="no catch-all"):
+        catch_all_cell(toy_dataset(), seed=0)
+
+
+def test_real_cell_takes_the_published_labels() -> None:
+    ds = catch_all_toy(oos_rows=10)
+    given = ds.clean.copy()
+    given[[0, 1]] = 5  # two in-scope rows published as oos
+    given[-1] = 0  # one oos row published as an intent
+    ds.given = given
+    cell = real_cell(ds)
+    assert cell.key == "toy-catchall/real" and np.array_equal(cell.noisy, given)
+    assert cell.rate == pytest.approx(3 / 260)
+    assert cell.info["in_scope_given_catch_all"] == 2
+    assert cell.info["catch_all_given_in_scope"] == 1
+    with pytest.raises(ValueError, match="published"):
+        real_cell(toy_dataset())
+
+
+def test_review_average_precision_by_hand() -> None:
+    given = np.array([0, 1, 1, 2, 2, 0])
+    clean = np.array([0, 1, 2, 2, 0, 0])  # rows 2 and 4 are wrong
+    # ranking: row 2 (pos), row 1 (neg), row 4 (pos), rest: AP = (1/1 + 2/3) / 2
+    score = np.array([0.1, 0.8, 0.9, 0.2, 0.7, 0.0])
+    assert review_average_precision(given, clean, score) == pytest.approx((1 + 2 / 3) / 2)
+    assert review_average_precision(given, clean, -score) == pytest.approx(
+        (1 / 4 + 2 / 6) / 2  # reversed: row 5,0,3 (neg), 4 (pos), 1 (neg), 2 (pos)
+    )
+    assert review_average_precision(given, given, score) is None  # nothing wrong
+    nan = score.copy()
+    nan[4] = np.nan  # ranks last
+    assert review_average_precision(given, clean, nan) == pytest.approx((1 + 2 / 6) / 2)
+    with pytest.raises(ValueError, match="shape"):
+        review_average_precision(given, clean, score[:3])
+
+
+def test_review_small_class_and_catch_all_counts() -> None:
+    clean = np.array([0, 0, 1, 1, 9, 9, 9])
+    given = np.array([0, 1, 1, 9, 9, 9, 0])
+    new = np.array([1, 0, 1, 1, 0, 9, 9])
+    assert review_counts(given, clean, [True, True, False, True, False, False, False]) == {
+        "review": 3, "review_wrong": 2}
+    assert class_subset_metrics(clean, given, new, [0]) == {
+        "rows": 2, "right_before": 1, "damage": 1, "fixed": 1, "wrongly_moved_in": 1}
+    assert catch_all_flows(clean, given, new, 9) == {
+        "into": 1, "into_right": 1, "out": 2, "out_right": 1, "other": 2,
+        "catch_all_damage": 1}
+
+
+@pytest.mark.skipif(
+    not (datasets_available("clinc150") and hint3_available()),
+    reason="CLINC150 / HINT3 not available",
+)
+def test_quick_extra_cells_end_to_end(tmp_path: Path) -> None:
+    from experiments import evaluate
+    from experiments.suite.scenarios import EXTRA_DATASETS
+
+    doc, out = tmp_path / "real.md", tmp_path / "real.json"
+    args = ["--quick", "--jobs", "1", "--datasets", *EXTRA_DATASETS,
+            "--doc", str(doc), "--json", str(out)]
+    results = evaluate.main(args)
+    cells = {c["key"]: c for c in results["cells"]}
+    assert set(cells) == {
+        "hint3-curekart/real", "hint3-sofmattress/real",
+        "clinc150-fewshot/within-group/0.1", "clinc150-catchall/catch-all/0.1",
+    }
+    assert cells["hint3-curekart/real"]["rows"] == 1590
+    assert round(cells["hint3-sofmattress/real"]["measured_noise_rate"] * 725) == 39
+    for key, c in cells.items():
+        assert set(c["methods"]) == set(M.METHODS)
+        hint3 = key.startswith("hint3")
+        assert c["test_split"] is not hint3
+        for name, m in c["methods"].items():
+            assert (m["test_accuracy"] is None) is hint3
+            if name == M.NONE:
+                assert m["review_ap"] is None and m["changed"] == 0
+                continue
+            assert 0.0 <= m["review_ap"] <= 1.0 and m["review_score"]
+            if name.startswith("PICO"):
+                assert 0 <= m["review_wrong"] <= m["review"]
+                assert m["review"] == m["status_counts"].get("review", 0)
+            if c["catch_all"]:
+                f = m["catch_all"]
+                assert f["into"] + f["out"] + f["other"] == m["changed"]
+        cleanlab = c["methods"][M.CLEANLAB_BOTH]
+        assert cleanlab["review_ap"] == c["methods"][M.CLEANLAB_PRUNE]["review_ap"]
+    assert cells["clinc150-fewshot/within-group/0.1"]["small_classes"]
+    text = doc.read_text()
+    for heading in ("# Real noise, few-shot intents and the catch-all", "## Summary",
+                    "### Review AP", "## hint3-curekart/real", "Small intents",
+                    "into `oos`", "Quick mode"):
+        assert heading in text
+    assert json.loads(out.read_text())["cells"] == json.loads(json.dumps(results["cells"]))
+    again = tmp_path / "again.md"
+    evaluate.main(["--report-only", "--datasets", "hint3-curekart", "--json", str(out),
+                   "--doc", str(again)])
+    redrawn = [line for line in again.read_text().splitlines()
+               if not line.startswith("- Page drawn from the saved results")]
+    assert redrawn == text.splitlines()
+
+
+def test_extra_cells_skip_without_their_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from experiments import evaluate
+
+    monkeypatch.setenv("PICO_DATASETS", str(tmp_path))
+    doc, out = tmp_path / "real.md", tmp_path / "real.json"
+    results = evaluate.main(["--datasets", "hint3-curekart", "clinc150-catchall",
+                             "--doc", str(doc), "--json", str(out)])
+    assert results["cells"] == []
+    assert results["skipped"] == ["hint3-curekart", "clinc150-catchall"]
+    assert "Skipped: dataset folder not found." in doc.read_text()
+    with pytest.raises(SystemExit, match="without the grid"):
+        evaluate.main(["--datasets", "clinc150", "hint3-curekart", "--doc", str(doc)])

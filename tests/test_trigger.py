@@ -651,3 +651,24 @@ def test_cli_clean_trigger_on_clean_data_keeps_every_label(tmp_path: Path) -> No
     assert set(cleaned["pico_status"]) == {"kept"}
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["trigger"]["rows_cleaned"] == 0
+
+
+
+def test_check_on_a_real_bot_with_a_catch_all() -> None:
+    """HINT3 sofmattress: 5.4% real mistakes, 144 rows under the catch-all label."""
+    import pandas as pd
+
+    from datasets.loaders import SHARED_DATASETS
+
+    folder = SHARED_DATASETS / "hint3" / "sofmattress"
+    if not folder.is_dir():
+        pytest.skip(f"HINT3 is not in {folder.parent}")
+    frame = pd.concat([pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")])
+    truth = float((frame["noisy_label"] != frame["clean_label"]).mean())
+    found = pico.check(frame["text"].tolist(), frame["noisy_label"].tolist(), n_jobs=1)
+    blind = pico.check(frame["text"].tolist(), frame["noisy_label"].tolist(), n_jobs=1,
+                       catch_all=None)
+    assert abs(found.noise_rate - truth) < 0.03 < blind.noise_rate - truth
+    assert all(c["noise_rate"] <= 1.0 for c in found.classes + blind.classes)
+    assert not [p for p in found.collapsed_pairs
+                if "NO_NODES_DETECTED" in (p["given"], p["like"])]

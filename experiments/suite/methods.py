@@ -21,11 +21,21 @@ everything it needed and the number of checker fits.
 - ``PICO vote + history``: ``pico.clean`` with up to 3 iterations combined by the
   label-history model.
 - ``PICO defaults``: ``pico.clean`` with its defaults.
+
+Each method also scores every row for review (:attr:`Outcome.review_score`, higher:
+the given label is more likely wrong; :data:`REVIEW_SCORES` names it): PICO
+``1 - given_confidence`` (``CleanResult``'s posterior of the given label); cleanlab
+``1 - self_confidence`` (the 5-fold out-of-fold probability of the given label it
+filters on); majority ``1 -`` the share of branches whose argmax is the given label;
+Dawid-Skene ``1 -`` its posterior of the given label; the mean votes ``1 -`` the
+first round's mean branch probability of the given label. PICO also returns the rows
+it sent to review (:attr:`Outcome.review`).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +97,18 @@ MEAN_VOTE_ROUNDS = 3
 MEAN_VOTE_THRESHOLD = 0.5
 TOP_K = 20
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+#: The per-row review score of each method (higher: the given label is more likely wrong).
+REVIEW_SCORES = {
+    CLEANLAB_PRUNE: "1 - self_confidence (5-fold out-of-fold probability of the given label)",
+    CLEANLAB_BOTH: "1 - self_confidence (5-fold out-of-fold probability of the given label)",
+    MAJORITY: "1 - share of branch argmaxes equal to the given label",
+    DAWID_SKENE: "1 - Dawid-Skene posterior of the given label",
+    MEAN_VOTE: "1 - round-1 mean branch probability of the given label",
+    MEAN_VOTE_HALF: "1 - round-1 mean branch probability of the given label",
+    PICO_VOTE: "1 - given_confidence (PICO posterior of the given label)",
+    PICO_HISTORY: "1 - given_confidence (PICO posterior of the given label)",
+    PICO_DEFAULT: "1 - given_confidence (PICO posterior of the given label)",
+}
 
 
 @dataclass
@@ -98,6 +120,14 @@ class Outcome:
     seconds: float
     fits: int
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Per-row score for review: higher, the given label is more likely wrong.
+    review_score: np.ndarray | None = None
+    #: Rows the method left to a person (PICO's ``review`` status); None: no such output.
+    review: np.ndarray | None = None
+
+    def same_run(self, name: str) -> Outcome:
+        """This outcome, marked as the run of method ``name`` (a shared configuration)."""
+        return dataclasses.replace(self, extra={**self.extra, "same_run_as": name})
 
 
 def _fit_predict(
@@ -130,6 +160,7 @@ def run_cleanlab(X: Any, noisy: np.ndarray, k: int, *, jobs: int, seed: int) -> 
     probs = cross_val_probs(X, noisy, k, jobs=jobs, seed=seed)
     cv_seconds = time.perf_counter() - start
     argmax = probs.argmax(axis=1)
+    self_confidence = probs[np.arange(len(noisy)), noisy]
     out = {}
     for name, filter_by in ((CLEANLAB_PRUNE, "prune_by_noise_rate"), (CLEANLAB_BOTH, "both")):
         t0 = time.perf_counter()
@@ -142,6 +173,7 @@ def run_cleanlab(X: Any, noisy: np.ndarray, k: int, *, jobs: int, seed: int) -> 
             seconds,
             CV_FOLDS,
             {"flagged": int(issues.sum()), "cv_seconds": round(cv_seconds, 3)},
+            review_score=1.0 - self_confidence,
         )
     return out
 
@@ -214,11 +246,19 @@ def run_multisplit_votes(
     tops = branch_argmaxes(branches)
     new = majority_vote(branches, noisy)
     agree = (tops == new[:, None]).mean(axis=1)
-    out[MAJORITY] = Outcome(new, agree, first + time.perf_counter() - t0, fits_per_round)
+    out[MAJORITY] = Outcome(
+        new, agree, first + time.perf_counter() - t0, fits_per_round,
+        review_score=1.0 - (tops == noisy[:, None]).mean(axis=1),
+    )
 
     t0 = time.perf_counter()
-    new, conf = dawid_skene(noisy, tops, k)
-    out[DAWID_SKENE] = Outcome(new, conf, first + time.perf_counter() - t0, fits_per_round)
+    posterior = dawid_skene_posterior(noisy, tops, k)
+    new = posterior.argmax(axis=1).astype(np.int64)
+    out[DAWID_SKENE] = Outcome(
+        new, posterior[rows, new], first + time.perf_counter() - t0, fits_per_round,
+        review_score=1.0 - posterior[rows, noisy],
+    )
+    given_mean = 1.0 - mean_probability(branches)[rows, noisy]
 
     # The iterated mean vote, in two variants that share round 1: every row takes the
     # most probable class ("argmax"), or only rows where it reaches 0.5.
@@ -242,12 +282,20 @@ def run_multisplit_votes(
             first + train_seconds + vote_seconds,
             fits_per_round * MEAN_VOTE_ROUNDS,
             {"changed_per_round": per_round},
+            review_score=given_mean,
         )
     return out
 
 
 def dawid_skene(noisy: np.ndarray, tops: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Dawid-Skene (crowd-kit) over the given label and each branch's hard vote."""
+    dense = dawid_skene_posterior(noisy, tops, k)
+    new = dense.argmax(axis=1)
+    return new.astype(np.int64), dense[np.arange(len(noisy)), new]
+
+
+def dawid_skene_posterior(noisy: np.ndarray, tops: np.ndarray, k: int) -> np.ndarray:
+    """Dawid-Skene's (N, K) posterior over the given label and each branch's hard vote."""
     import pandas as pd
     from crowdkit.aggregation import DawidSkene
 
@@ -263,9 +311,8 @@ def dawid_skene(noisy: np.ndarray, tops: np.ndarray, k: int) -> tuple[np.ndarray
     ds = DawidSkene(n_iter=100)
     ds.fit(frame)
     probas = ds.probas_.reindex(index=np.arange(n), columns=np.arange(k), fill_value=0.0)
-    dense = probas.fillna(0.0).to_numpy()
-    new = dense.argmax(axis=1)
-    return new.astype(np.int64), dense[np.arange(n), new]
+    dense: np.ndarray = probas.fillna(0.0).to_numpy()
+    return dense
 
 
 def run_pico(
@@ -301,15 +348,24 @@ def run_pico(
         "iterations": len(summary["iterations"]),
         "estimated_noise_rate": summary["estimated_noise_rate"],
     }
+    if summary.get("review_reasons"):
+        extra["review_reasons"] = dict(summary["review_reasons"])
     if len(summary["iterations"]) == 1:
         # With one iteration a row moves exactly when its suggested label's posterior
         # reaches the threshold and the odds rule holds (and keeps its given label
-        # otherwise), so every threshold can be read off this run.
+        # otherwise), unless a review rule (catch-all, weak class, class loss) holds the
+        # move back; so every threshold can be read off this run. The moves the run held
+        # back at its own threshold (status ``review``) are held back at every threshold.
         given = np.array([index[str(v)] for v in noisy_names], dtype=np.int64)
         odds = float(summary["options"]["relabel_odds"])
+        own = float(summary["options"]["relabel_threshold"])
+        held = relabel_mask(result.suggested_confidence, result.given_confidence, own, odds) & (
+            np.asarray(result.status) == "review"
+        )
         extra["threshold_labels"] = {
             t: np.where(
-                relabel_mask(result.suggested_confidence, result.given_confidence, t, odds),
+                relabel_mask(result.suggested_confidence, result.given_confidence, t, odds)
+                & ~held,
                 suggested, given,
             )
             for t in THRESHOLDS
@@ -320,6 +376,8 @@ def run_pico(
         seconds,
         int(summary["checker_fits"]),
         extra,
+        review_score=1.0 - np.asarray(result.given_confidence, dtype=np.float64),
+        review=np.asarray(result.status) == "review",
     )
 
 
@@ -331,9 +389,14 @@ def _fit_score(X: Any, y: np.ndarray, X_test: Any, test_clean: np.ndarray) -> fl
 
 def test_accuracy(
     X: Any, X_test: Any, test_clean: np.ndarray, label_sets: dict[str, np.ndarray], *, jobs: int
-) -> dict[str, float]:
-    """Accuracy on the clean test split of a checker trained on each method's labels."""
+) -> dict[str, float | None]:
+    """Accuracy on the clean test split of a checker trained on each method's labels.
+
+    None for every method when there is no test split (``X_test`` None: HINT3).
+    """
     names = list(label_sets)
+    if X_test is None:
+        return {name: None for name in names}
     unique: dict[bytes, np.ndarray] = {}
     for name in names:
         unique.setdefault(label_sets[name].tobytes(), label_sets[name])

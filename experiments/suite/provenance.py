@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
-__all__ = ["code_version"]
+__all__ = ["code_diff_digest", "code_version"]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,3 +25,19 @@ def code_version() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("+changes" if dirty else "")
+
+
+def code_diff_digest() -> str | None:
+    """Short SHA-256 of ``git diff HEAD`` (tracked files) when the tree is dirty, else None.
+
+    Tells apart two results from the same ``commit+changes``: the same digest is the
+    same uncommitted code.
+    """
+    try:
+        diff = subprocess.run(
+            ["git", "diff", "HEAD", "--no-color", "--no-ext-diff"],
+            cwd=REPO, capture_output=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return hashlib.sha256(diff).hexdigest()[:12] if diff else None

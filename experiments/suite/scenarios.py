@@ -21,17 +21,54 @@ Noise models (all seeded; ``rate`` is the fraction of rows whose label is change
 
 Rate 0 is the same data for every balanced model, so it is one cell (``none``), and
 one more for the imbalanced subsample.
+
+Beyond the grid, :data:`EXTRA_DATASETS` are one cell each, built by :func:`extra_cell`
+(``--datasets hint3-curekart ...`` in ``experiments/evaluate.py``; their own page):
+
+- ``hint3-curekart/real``, ``hint3-sofmattress/real`` (:func:`real_cell`): REAL noise.
+  A HINT3 bot's train and test files concatenated (curekart 1,590 rows, 36 wrong
+  labels; sofmattress 725 rows, 39); the published (v1) label is what every method
+  receives, the corrected (v2) label the truth. ``NO_NODES_DETECTED`` is the catch-all.
+  No clean test split: the downstream test accuracy is not applicable (None).
+- ``clinc150-fewshot/within-group/0.1`` (:func:`fewshot_cell`): CLINC150's training
+  rows, with ``FEWSHOT_CLASSES`` (20) intents drawn at random (seeded), each cut to
+  a random subset of its rows whose size is drawn uniformly in
+  ``FEWSHOT_MIN_ROWS..FEWSHOT_MAX_ROWS`` (3..10); then ``within-group`` noise
+  at 10% of the whole subsample (exactly ``round(0.1 * N)`` rows flipped, each to
+  another intent of its domain drawn uniformly, so the tiny intents receive about as
+  many wrong rows as the others). ``info["small_classes"]`` names the cut intents.
+- ``clinc150-catchall/catch-all/0.1`` (:func:`catch_all_cell`): CLINC150's 15,000
+  training rows plus all 1,200 rows of ``oos.csv`` (its train, valid and test splits
+  alike) under the one label ``oos``: 16,200 rows, 151 classes. Exactly
+  ``n = round(0.1 * N)`` rows are relabeled (1,620): ``ceil(n / 2)`` in-scope rows,
+  drawn uniformly without replacement, get ``oos``, and ``floor(n / 2)`` ``oos`` rows,
+  drawn the same way, each get an in-scope intent drawn uniformly from the 150 (so
+  810 of the 1,200 ``oos`` rows leave it, and 810 of the 1,200 rows labeled ``oos``
+  are in-scope). The test split is CLINC150's in-scope test split (every ``oos`` row
+  is in the training cell).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from datasets.loaders import banking77_topic, load_banking77, load_clinc150
+from datasets.loaders import (
+    HINT3_CATCH_ALL,
+    banking77_topic,
+    clinc150_oos_available,
+    datasets_available,
+    hint3_available,
+    load_banking77,
+    load_clinc150,
+    load_clinc150_oos,
+    load_hint3,
+)
 from pico.benchmarking.noise import (
     confusable_noise,
     generic_specific_noise,
@@ -53,6 +90,23 @@ CONFUSABLE_TOP = 3
 #: domains so that within-domain noise has siblings).
 QUICK = {"classes": 10, "rows": 20, "test_rows": 6, "domains": 2}
 
+#: The cells beyond the grid (one each; see the module docstring).
+EXTRA_DATASETS = ("hint3-curekart", "hint3-sofmattress", "clinc150-fewshot", "clinc150-catchall")
+#: The few-shot cell: how many intents are cut, to how many rows (both included),
+#: and its noise model and rate.
+FEWSHOT_CLASSES, FEWSHOT_MIN_ROWS, FEWSHOT_MAX_ROWS = 20, 3, 10
+FEWSHOT_NOISE, FEWSHOT_RATE = "within-group", 0.1
+#: ``--quick``: intents cut in the quick subsample (10 intents of 20 rows).
+FEWSHOT_QUICK_CLASSES = 3
+#: The catch-all cell: the catch-all label, its noise model and the fraction relabeled.
+CATCH_ALL_LABEL, CATCH_ALL_NOISE, CATCH_ALL_RATE = "oos", "catch-all", 0.1
+#: ``--quick``: ``oos`` rows added to the quick CLINC150 subsample.
+CATCH_ALL_QUICK_ROWS = 40
+#: Classes with at most this many rows under the clean labels are *small*: the page of
+#: the extra cells reports what each method does to them (the few-shot cell's cut
+#: intents, HINT3's tiny intents).
+SMALL_CLASS_ROWS = 10
+
 
 @dataclass
 class Dataset:
@@ -67,11 +121,28 @@ class Dataset:
     test_clean: np.ndarray
     confusion: np.ndarray | None = None
     features: dict[str, Any] = field(default_factory=dict)
+    #: Label codes the rows were published with, for real noise (HINT3); None when the
+    #: noise is injected.
+    given: np.ndarray | None = None
+    #: Name of the out-of-scope (catch-all) class, if the dataset has one.
+    catch_all: str | None = None
 
     @property
     def n_classes(self) -> int:
         """K."""
         return len(self.class_names)
+
+    @property
+    def has_test(self) -> bool:
+        """Whether a clean test split exists (for the downstream test accuracy)."""
+        return len(self.test_texts) > 0
+
+    @property
+    def catch_all_code(self) -> int | None:
+        """Code of :attr:`catch_all` in :attr:`class_names` (None without one)."""
+        if self.catch_all is None:
+            return None
+        return int(np.flatnonzero(self.class_names == self.catch_all)[0])
 
 
 @dataclass
@@ -84,10 +155,14 @@ class Cell:
     rows: np.ndarray
     noisy: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    #: Name of the cell's row subset when it is neither ``full`` nor ``imbalanced``.
+    sample: str | None = None
 
     @property
     def key(self) -> str:
-        """``dataset/noise/rate``: the cell's id in the results."""
+        """``dataset/noise/rate`` (``dataset/real`` for real noise): the cell's id."""
+        if self.noise == "real":
+            return f"{self.dataset.name}/real"
         return f"{self.dataset.name}/{self.noise}/{self.rate:g}"
 
     @property
@@ -102,8 +177,16 @@ class Cell:
 
     @property
     def subsample(self) -> str:
-        """``full`` or ``imbalanced``: which rows the cell uses."""
+        """``full``, ``imbalanced`` or :attr:`sample`: which rows the cell uses."""
+        if self.sample is not None:
+            return self.sample
         return "imbalanced" if self.noise.startswith("imbalanced") else "full"
+
+    @property
+    def small_classes(self) -> np.ndarray:
+        """Codes of the classes with at most :data:`SMALL_CLASS_ROWS` clean rows here."""
+        sizes = np.bincount(self.clean, minlength=self.dataset.n_classes)
+        return np.flatnonzero((sizes > 0) & (sizes <= SMALL_CLASS_ROWS))
 
 
 def _encode(labels: pd.Series, names: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -155,11 +238,15 @@ def load_dataset(name: str, *, quick: bool = False, seed: int = 0) -> Dataset:
 
 
 def featurize(dataset: Dataset, rows: np.ndarray, key: str) -> tuple[Any, Any]:
-    """TF-IDF of the training rows (fitted on them) and of the test split, cached by key."""
+    """TF-IDF of the training rows (fitted on them) and of the test split, cached by key.
+
+    The test features are None when the dataset has no test split.
+    """
     if key not in dataset.features:
         feat = TfidfFeaturizer()
         X = feat.fit_transform([dataset.texts[i] for i in rows])
-        dataset.features[key] = (X, feat.transform(dataset.test_texts))
+        X_test = feat.transform(dataset.test_texts) if dataset.has_test else None
+        dataset.features[key] = (X, X_test)
     cached: tuple[Any, Any] = dataset.features[key]
     return cached
 
@@ -223,3 +310,199 @@ def cells_for(dataset: Dataset, noises: list[str], rates: list[float], *, seed: 
                 seen.add(cell.key)
                 cells.append(cell)
     return cells
+
+
+# --- the cells beyond the grid: real noise, few-shot intents, the catch-all ----------
+
+
+def extra_available(name: str) -> bool:
+    """Whether the files that the extra dataset ``name`` needs are present."""
+    if name.startswith("hint3-"):
+        return hint3_available(name.split("-", 1)[1])
+    if name == "clinc150-fewshot":
+        return datasets_available("clinc150")
+    if name == "clinc150-catchall":
+        return datasets_available("clinc150") and clinc150_oos_available()
+    raise ValueError(f"unknown extra dataset {name!r}; choose from {EXTRA_DATASETS}")
+
+
+def load_extra(name: str, *, quick: bool = False, seed: int = 0) -> Dataset:
+    """The dataset of one of :data:`EXTRA_DATASETS` (``quick``: CLINC150's quick subsample).
+
+    A HINT3 bot is always read whole (it is small); its rows carry their published
+    labels in :attr:`Dataset.given` and it has no test split.
+    """
+    if name.startswith("hint3-"):
+        bot = name.split("-", 1)[1]
+        frame = load_hint3(bot)
+        names = np.unique(
+            np.concatenate([frame["noisy_label"].to_numpy(), frame["clean_label"].to_numpy()])
+        ).astype(str)
+        _, clean = _encode(frame["clean_label"], names)
+        _, given = _encode(frame["noisy_label"], names)
+        return Dataset(
+            name=name,
+            texts=frame["text"].astype(str).tolist(),
+            class_names=names,
+            clean=clean,
+            class_group=np.full(len(names), "hint3", dtype=object),
+            test_texts=[],
+            test_clean=np.zeros(0, dtype=np.int64),
+            given=given,
+            catch_all=HINT3_CATCH_ALL if HINT3_CATCH_ALL in set(names.tolist()) else None,
+        )
+    if name == "clinc150-fewshot":
+        base = load_dataset("clinc150", quick=quick, seed=seed)
+        return dataclasses.replace(base, name=name, features={})
+    if name == "clinc150-catchall":
+        return _with_catch_all(load_dataset("clinc150", quick=quick, seed=seed), quick, seed)
+    raise ValueError(f"unknown extra dataset {name!r}; choose from {EXTRA_DATASETS}")
+
+
+def _with_catch_all(base: Dataset, quick: bool, seed: int) -> Dataset:
+    """CLINC150 plus every ``oos.csv`` row (a seeded few with ``quick``) as ``oos``."""
+    label = CATCH_ALL_LABEL
+    oos = load_clinc150_oos()
+    if quick:
+        pick = np.random.default_rng(seed).choice(len(oos), CATCH_ALL_QUICK_ROWS, replace=False)
+        oos = oos.iloc[np.sort(pick)]
+    names = np.array(sorted([*base.class_names.tolist(), label]))
+    recode = np.searchsorted(names, base.class_names)
+    group = {c: g for c, g in zip(base.class_names.tolist(), base.class_group.tolist())}
+    code = int(np.flatnonzero(names == label)[0])
+    return Dataset(
+        name="clinc150-catchall",
+        texts=base.texts + oos["text"].astype(str).tolist(),
+        class_names=names,
+        clean=np.concatenate([recode[base.clean], np.full(len(oos), code)]).astype(np.int64),
+        class_group=np.array([group.get(c, label) for c in names.tolist()], dtype=object),
+        test_texts=base.test_texts,
+        test_clean=recode[base.test_clean].astype(np.int64),
+        catch_all=label,
+    )
+
+
+def real_cell(dataset: Dataset) -> Cell:
+    """The real-noise cell: every row, its published labels (``dataset.given``).
+
+    ``info`` (with a catch-all): its true rows, the in-scope rows published with the
+    catch-all label, and the catch-all rows published with an intent.
+    """
+    if dataset.given is None:
+        raise ValueError(f"{dataset.name} carries no published labels (dataset.given)")
+    rows = np.arange(len(dataset.clean))
+    given, clean = dataset.given, dataset.clean
+    wrong = given != clean
+    info: dict[str, Any] = {}
+    code = dataset.catch_all_code
+    if code is not None:
+        info = {
+            "catch_all": dataset.catch_all,
+            "catch_all_rows": int(np.sum(clean == code)),
+            "in_scope_given_catch_all": int(np.sum(wrong & (given == code))),
+            "catch_all_given_in_scope": int(np.sum(wrong & (clean == code))),
+        }
+    return Cell(dataset, "real", float(wrong.mean()), rows, given.copy(), info)
+
+
+def fewshot_cell(
+    dataset: Dataset,
+    *,
+    seed: int,
+    n_classes: int = FEWSHOT_CLASSES,
+    min_rows: int = FEWSHOT_MIN_ROWS,
+    max_rows: int = FEWSHOT_MAX_ROWS,
+    rate: float = FEWSHOT_RATE,
+) -> Cell:
+    """Few-shot intents: cut ``n_classes`` intents to ``min_rows..max_rows`` rows, add noise.
+
+    With ``rng = np.random.default_rng(seed)``: ``n_classes`` classes are drawn without
+    replacement among those with more than ``max_rows`` rows; each gets a size drawn
+    uniformly in ``min_rows..max_rows`` (both included) and keeps that many of its rows,
+    drawn without replacement; every other class keeps all its rows. Then
+    ``within-group`` noise (:func:`pico.benchmarking.noise.within_group_noise`, seed
+    ``seed``) flips exactly ``round(rate * N)`` rows of the whole subsample, each to
+    another class of its group drawn uniformly (a cut intent is as likely a target as a
+    full one). ``info``: the cut classes, their sizes, and how many rows carry a cut
+    class's label after the noise (and how many of those are wrong).
+    """
+    k = dataset.n_classes
+    sizes_all = np.bincount(dataset.clean, minlength=k)
+    eligible = np.flatnonzero(sizes_all > max_rows)
+    if n_classes > eligible.size:
+        raise ValueError(
+            f"{dataset.name}: {n_classes} classes to cut, but only {eligible.size} have more "
+            f"than {max_rows} rows"
+        )
+    rng = np.random.default_rng(seed)
+    cut = np.sort(rng.choice(eligible, size=n_classes, replace=False))
+    sizes = rng.integers(min_rows, max_rows + 1, size=n_classes)
+    keep = np.ones(len(dataset.clean), dtype=bool)
+    for c, m in zip(cut, sizes):
+        idx = np.flatnonzero(dataset.clean == c)
+        keep[idx] = False
+        keep[rng.choice(idx, size=int(m), replace=False)] = True
+    rows = np.flatnonzero(keep)
+    clean = dataset.clean[rows]
+    noisy = within_group_noise(clean, rate=rate, groups=dataset.class_group, random_state=seed)
+    given_small = np.isin(noisy, cut)
+    info = {
+        "small_classes": dataset.class_names[cut].tolist(),
+        "small_sizes": [int(m) for m in sizes],
+        "rows_labeled_small": int(given_small.sum()),
+        "rows_labeled_small_wrong": int(np.sum(given_small & (noisy != clean))),
+    }
+    return Cell(dataset, FEWSHOT_NOISE, rate, rows, noisy, info, sample="fewshot")
+
+
+def catch_all_cell(
+    dataset: Dataset, *, seed: int, rate: float = CATCH_ALL_RATE
+) -> Cell:
+    """Noise into and out of the catch-all class ``dataset.catch_all``.
+
+    With ``rng = np.random.default_rng(seed)`` and ``n = round(rate * N)``:
+    ``ceil(n / 2)`` rows whose clean label is not the catch-all, drawn uniformly without
+    replacement, are labeled the catch-all; then ``floor(n / 2)`` rows whose clean label
+    is the catch-all, drawn the same way, each get a class drawn uniformly among the
+    other (in-scope) classes. Exactly ``n`` labels differ from the clean ones. Raises
+    ValueError when the catch-all has fewer than ``floor(n / 2)`` rows.
+    """
+    code = dataset.catch_all_code
+    if code is None:
+        raise ValueError(f"{dataset.name} has no catch-all class")
+    clean = dataset.clean
+    n = round(rate * len(clean))
+    n_in, n_out = math.ceil(n / 2), n // 2
+    in_scope = np.flatnonzero(clean != code)
+    catch_all = np.flatnonzero(clean == code)
+    if n_out > catch_all.size or n_in > in_scope.size:
+        raise ValueError(
+            f"{dataset.name}: {n} flips need {n_out} catch-all and {n_in} in-scope rows; "
+            f"it has {catch_all.size} and {in_scope.size}"
+        )
+    rng = np.random.default_rng(seed)
+    to_catch_all = rng.choice(in_scope, size=n_in, replace=False)
+    from_catch_all = rng.choice(catch_all, size=n_out, replace=False)
+    targets = np.setdiff1d(np.arange(dataset.n_classes), [code])
+    noisy = clean.copy()
+    noisy[to_catch_all] = code
+    noisy[from_catch_all] = rng.choice(targets, size=n_out)
+    info = {
+        "catch_all": dataset.catch_all,
+        "catch_all_rows": int(catch_all.size),
+        "in_scope_to_catch_all": int(n_in),
+        "catch_all_to_in_scope": int(n_out),
+    }
+    return Cell(dataset, CATCH_ALL_NOISE, rate, np.arange(len(clean)), noisy, info)
+
+
+def extra_cell(dataset: Dataset, *, seed: int, quick: bool = False) -> Cell:
+    """The one cell of an extra dataset (see the module docstring)."""
+    if dataset.name.startswith("hint3-"):
+        return real_cell(dataset)
+    if dataset.name == "clinc150-fewshot":
+        n = FEWSHOT_QUICK_CLASSES if quick else FEWSHOT_CLASSES
+        return fewshot_cell(dataset, seed=seed, n_classes=n)
+    if dataset.name == "clinc150-catchall":
+        return catch_all_cell(dataset, seed=seed)
+    raise ValueError(f"unknown extra dataset {dataset.name!r}; choose from {EXTRA_DATASETS}")

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data.inputs import MAX_TEXT_CHARS, check_max_text_chars, truncate_texts
+from ..config import MAX_TEXT_CHARS
+from ..data.inputs import check_max_text_chars, truncate_texts
 from ..exceptions import InvalidInputError
 
 __all__ = ["CheckResult", "check", "text_featurizer"]
@@ -208,6 +209,7 @@ def check(
     n_jobs: int = -1,
     random_state: int | None = 0,
     max_text_chars: int | None = MAX_TEXT_CHARS,
+    catch_all: Any = "auto",
 ) -> CheckResult:
     """Estimate how many labels are wrong, where, and whether cleaning is worth it.
 
@@ -252,7 +254,11 @@ def check(
     max_text_chars : int or None, default=10000
         Texts longer than this are cut to it before featurizing, with a warning that
         counts them (as for :func:`pico.clean`).
-
+    catch_all : "auto", None or sequence of labels, default="auto"
+        Catch-all (out-of-scope) classes, as for :func:`pico.clean`. Their rows look
+        wrong to the checkers whatever their labels (no checker models them as one
+        class), so they are counted at the estimated rate of the other rows, and they
+        form no collapsed pair.
     Returns
     -------
     CheckResult
@@ -267,7 +273,7 @@ def check(
     (True, False)
     """
     from ..api import _is_texts, _take
-    from ..corrector import _check_fraction, _check_int
+    from ..corrector import _check_fraction, _check_int, catch_all_mask
     from ..featurizers.tfidf import NumericFeaturizer
 
     t0 = time.perf_counter()
@@ -323,10 +329,13 @@ def check(
             merge=merge_duplicates, rng=rng, random_state=random_state,
         )
     q = 1.0 - model.probability(codes)
+    if reference is None:
+        q = _impute_catch_all(q, codes, catch_all_mask(classes, catch_all))
     wrong[rows] = q
     uses_centroid = bool(centroid) and reference is None
     return _result(
         labels_arr, rows, codes, classes, q, model, probs, groups, unknown,
+        catch_all=catch_all_mask(classes, catch_all),
         n_total=len(keep) - len(unknown),
         noise_threshold=noise_threshold,
         options={
@@ -346,6 +355,26 @@ def check(
         seconds=time.perf_counter() - t0,
         wrong_all=wrong,
     )
+
+
+def _impute_catch_all(q: np.ndarray, codes: np.ndarray, catch_all: np.ndarray) -> np.ndarray:
+    """Rows of catch-all classes counted at the mean wrong-label rate of the others.
+
+    The checkers cannot read a heterogeneous class: its rows look wrong to them whether
+    their labels are right or not, so they are evidence neither way.
+
+    Examples
+    --------
+    >>> _impute_catch_all(np.array([0.1, 0.3, 0.9]), np.array([0, 0, 1]),
+    ...                   np.array([False, True])).round(2).tolist()
+    [0.1, 0.3, 0.2]
+    """
+    rows = catch_all[codes]
+    if not rows.any() or rows.all():
+        return q
+    out = q.copy()
+    out[rows] = float(q[~rows].mean())
+    return out
 
 
 def _check_self(
@@ -475,8 +504,8 @@ def _check_reference(
 def _result(
     labels: np.ndarray, rows: np.ndarray, codes: np.ndarray, classes: np.ndarray,
     q: np.ndarray, model: Any, probs: Any, groups: np.ndarray | None, unknown: np.ndarray, *,
-    n_total: int, noise_threshold: float, options: dict[str, Any], n_fits: int,
-    seconds: float, wrong_all: np.ndarray,
+    catch_all: np.ndarray, n_total: int, noise_threshold: float, options: dict[str, Any],
+    n_fits: int, seconds: float, wrong_all: np.ndarray,
 ) -> CheckResult:
     from .estimate import (
         class_noise,
@@ -502,12 +531,17 @@ def _result(
     collapsed = []
     collapse_rows = np.zeros(k)
     if centroid_probs is not None:
-        found_pairs, collapse_rows = collapsed_pairs(
-            lookalike_pairs(
+        # No collapse into or out of a catch-all: its rows look like other classes
+        # whatever their labels (a small class beside a big one can be a real collapse).
+        readable = [
+            (a, b, found)
+            for a, b, found in lookalike_pairs(
                 centroid_probs, codes, k, purity=purity, **COLLAPSE_COUNT
-            ),
-            n_rows, voted,
-            min_share=lookalike_share, ratio=COLLAPSE_RATIO,
+            )
+            if not (catch_all[a] or catch_all[b])
+        ]
+        found_pairs, collapse_rows = collapsed_pairs(
+            readable, n_rows, voted, min_share=lookalike_share, ratio=COLLAPSE_RATIO,
         )
         collapsed = [
             {"given": names[a], "like": names[b], "rows": found, "like_rows": int(n_rows[b]),
@@ -517,7 +551,7 @@ def _result(
     shift = float(collapse_rows.sum()) / len(q)
     rate = min(1.0, vote_rate + shift)
     low, high = min(1.0, low + shift), min(1.0, high + shift)
-    bad = bad + collapse_rows
+    bad = np.minimum(bad + collapse_rows, n_rows)  # no class is more than all wrong
     per_class = [
         {
             "label": names[c],
