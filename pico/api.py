@@ -217,7 +217,8 @@ def clean(
     protect : sequence of labels, optional
         Classes whose rows are never moved automatically, only sent to review.
     catch_all : "auto", None or sequence of labels, default="auto"
-        Catch-all (out-of-scope) classes: moves into or out of them go to review.
+        Catch-all (out-of-scope) classes: a move into or out of one is made only at a
+        confidence of ``relabel_odds / (1 + relabel_odds)`` (7/8), others go to review.
         ``"auto"`` detects them by name (``oos``, ``out_of_scope``, ``nlu_fallback``,
         ``None``, ``NO_NODES_DETECTED``, ...); None: no catch-all.
     min_class_recall : float, default=0.5

@@ -185,9 +185,9 @@ def _input_options(command: Any) -> Any:
 )
 @click.option(
     "--catch-all",
-    help="Comma-separated catch-all (out-of-scope) labels: moves into or out of them go "
-    "to review.  [default: labels named like one: oos, out_of_scope, nlu_fallback, None, "
-    "NO_NODES_DETECTED, ...]",
+    help="Comma-separated catch-all (out-of-scope) labels: a move into or out of them needs "
+    "confidence odds/(1+odds) (0.875), others go to review.  [default: labels named like "
+    "one: oos, out_of_scope, nlu_fallback, None, NO_NODES_DETECTED, ...]",
 )
 @click.option(
     "--no-catch-all", is_flag=True, help="Treat no label as a catch-all (not even by name)."

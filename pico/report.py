@@ -203,9 +203,12 @@ def format_summary(summary: dict[str, Any], *, output: str | None = None) -> str
         )
     held = {k: v for k, v in (summary.get("review_reasons") or {}).items() if v}
     if held:
-        words = {"protected": "out of protected intents", "catch_all": "into or out of the "
-                 "catch-all intent", "weak_class": "out of intents the checkers cannot "
-                 "recognise", "low_confidence": "below the confidence threshold"}
+        words = {
+            "protected": "out of protected intents",
+            "catch_all": "into or out of the catch-all intent below the odds' break-even",
+            "weak_class": "out of intents the checkers cannot recognise",
+            "low_confidence": "below the confidence threshold",
+        }
         lines.append(
             "  moves left to review: "
             + ", ".join(f"{n} {words.get(k, k)}" for k, n in held.items())

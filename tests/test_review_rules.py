@@ -45,16 +45,21 @@ def test_protected_classes_lose_no_row_automatically() -> None:
         IterativeCorrector(protect=["zzz"], **OPTIONS).fit(X, labels)
 
 
-def test_no_automatic_move_into_or_out_of_the_catch_all() -> None:
-    X, _, y_noisy = make_blobs_with_noise(400, 4, rate=0.2, random_state=0)
+def test_moves_into_or_out_of_the_catch_all_need_the_break_even_confidence() -> None:
+    X, _, y_noisy = make_blobs_with_noise(400, 4, rate=0.2, separation=1.5, random_state=0)
     labels = _named(y_noisy, ["a", "b", "out_of_scope", "d"])
     corr = IterativeCorrector(**OPTIONS).fit(X, labels)
     touched = (corr.labels_ != labels) & (
         (labels == "out_of_scope") | (corr.labels_ == "out_of_scope")
     )
-    assert not touched.any() and corr.review_reasons_["catch_all"] > 0
+    break_even = corr.relabel_odds / (1 + corr.relabel_odds)  # 7/8
+    assert np.all(corr.confidence_[touched] >= break_even)
+    assert corr.review_reasons_["catch_all"] > 0
     off = IterativeCorrector(catch_all=None, **OPTIONS).fit(X, labels)
-    assert np.any((off.labels_ != labels) & (labels == "out_of_scope"))
+    more = (off.labels_ != labels) & ((labels == "out_of_scope") | (off.labels_ == "out_of_scope"))
+    assert more.sum() > touched.sum()
+    held = more & ~touched
+    assert np.all(corr.status_[held] == "review")
     assert catch_all_mask(np.array(["NO_NODES_DETECTED", "None", "nlu_fallback", "greet"]),
                           "auto").tolist() == [True, True, True, False]
     with pytest.raises(InvalidInputError, match="not a label"):
@@ -89,7 +94,7 @@ def test_class_recall_counts_each_branch() -> None:
     assert class_recall([a, b], np.array([0, 1]), 2).tolist() == [0.5, 1.0]
 
 
-def test_the_cli_passes_protect_and_catch_all(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_passes_protect(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pandas as pd
 
     X, _, y_noisy = make_blobs_with_noise(300, 3, rate=0.2, random_state=0)
@@ -98,12 +103,24 @@ def test_the_cli_passes_protect_and_catch_all(tmp_path) -> None:  # type: ignore
     pd.DataFrame({"text": texts, "label": _named(y_noisy, ["a", "b", "c"])}).to_csv(path, index=False)
     res = CliRunner().invoke(cli, [
         "clean", str(path), "--text-column", "text", "-o", str(tmp_path / "o.csv"),
-        "--run-dir", str(tmp_path / "run"), "--protect", "a,b", "--catch-all", "c",
+        "--run-dir", str(tmp_path / "run"), "--protect", "a,b,c",
         "--branches", "2", "--folds", "3", "--iterations", "1", "-q",
     ])
     assert res.exit_code == 0, res.output
     out = pd.read_csv(tmp_path / "o.csv", dtype=str)
     assert (out["pico_label"] == out["label"]).all()  # every move was held back
+    import json
+
+    for flags, expected in ((["--catch-all", "c"], ["c"]), (["--no-catch-all"], None), ([], "auto")):
+        run = tmp_path / f"run{len(flags)}{expected is None}"
+        res = CliRunner().invoke(cli, [
+            "clean", str(path), "--text-column", "text", "-o", str(tmp_path / "o3.csv"),
+            "--run-dir", str(run), "--branches", "2", "--folds", "3", "--iterations", "1",
+            "-q", *flags,
+        ])
+        assert res.exit_code == 0, res.output
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["options"]["catch_all"] == expected
     res = CliRunner().invoke(cli, ["clean", str(path), "--text-column", "text", "-o",
                                    str(tmp_path / "o2.csv"), "--run-dir", str(tmp_path / "r2"),
                                    "--protect", "nope", "-q"])
