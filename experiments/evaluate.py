@@ -478,6 +478,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "skipped": [],
     }
     start = time.perf_counter()
+
+    def run_cell(cell: Any) -> None:
+        """Evaluate one cell and save the results so far (a long run keeps its cells)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The least populated class")
+            record = evaluate_cell(
+                cell, jobs=args.jobs, seed=args.seed, pico_options=pico_options,
+                methods=tuple(args.methods), shared_splits=shared,
+            )
+        results["cells"].append(record)
+        results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)
+        write(json_path, json.dumps(_jsonable(results), indent=1) + "\n")
+
     if extra:
         results["meta"]["rates"] = results["meta"]["noise_models"] = None
         log(f"evaluate: extra cells {extra}, jobs {args.jobs}, quick {args.quick}")
@@ -488,15 +501,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 continue
             cell = prepare_extra(name, quick=args.quick, seed=args.seed)
             log(f"[{cell.key}] cell {i}/{len(extra)}")
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="The least populated class")
-                record = evaluate_cell(
-                    cell, jobs=args.jobs, seed=args.seed, pico_options=pico_options,
-                    methods=tuple(args.methods), shared_splits=shared,
-                )
-            results["cells"].append(record)
-            results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)
-            write(json_path, json.dumps(_jsonable(results), indent=1) + "\n")
+            run_cell(cell)
         results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)
         write(json_path, json.dumps(_jsonable(results), indent=1) + "\n")
         write(doc, render_real_markdown(results))
@@ -523,15 +528,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"[{cell.key}] cell {i}/{len(cells)}: {len(cell.rows)} rows, "
                 f"{np.mean(cell.noisy != cell.clean):.3f} noise"
             )
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="The least populated class")
-                record = evaluate_cell(
-                    cell, jobs=args.jobs, seed=args.seed, pico_options=pico_options,
-                    methods=tuple(args.methods), shared_splits=shared,
-                )
-            results["cells"].append(record)
-            results["meta"]["total_seconds"] = round(time.perf_counter() - start, 1)
-            write(json_path, json.dumps(_jsonable(results), indent=1) + "\n")
+            run_cell(cell)
     plots = write_plots(results, img)
     write(doc, render_markdown(results, plots, doc.parent))
     log(f"wrote {json_path} and {doc} in {time.perf_counter() - start:.0f}s")

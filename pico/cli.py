@@ -6,7 +6,6 @@ Heavy libraries (scikit-learn, pandas) are imported inside the commands, so
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import os
 import sys

@@ -394,9 +394,7 @@ class IterativeCorrector:
         Otherwise the next iteration's checkers start from fresh clones rather than
         warm from the previous fits, so their predictions, and the final labels of a
         few rows, can differ from an uninterrupted run's, and that iteration takes
-        longer (on CLINC150's 15,000 rows with the defaults, resumed after iteration
-        1: 1 label and 3 statuses differed, and the cold iteration took 58 s instead
-        of 14 s on 2 cores); the iterations after it warm-start again.
+        longer; the iterations after it warm-start again.
 
     Attributes
     ----------

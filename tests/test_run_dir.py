@@ -24,6 +24,7 @@ import pico
 from pico.cli import cli
 from pico.data.inputs import label_variants, truncate_texts
 from pico.exceptions import InvalidInputError
+from pico.featurizers.tfidf import TfidfFeaturizer
 from pico.review import apply_decisions, from_spreadsheet, review_table, spreadsheet_safe
 from pico.run import LOCK, MARKER, RunDirectory
 
@@ -229,13 +230,24 @@ def test_a_second_process_on_a_locked_run_directory_is_refused(tmp_path: Path) -
 # ---------------------------------------------------------------- 5. long texts
 
 
+class _Longest(TfidfFeaturizer):
+    """The default featurizer, remembering the longest text it was given."""
+
+    longest = 0
+
+    def fit_transform(self, texts, y=None, **kw):  # type: ignore[no-untyped-def]
+        _Longest.longest = max(len(t) for t in texts)
+        return super().fit_transform(texts, y, **kw)
+
+
 def test_long_texts_are_cut_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     texts = ["play some jazz", "play a song", "will it rain", "is it sunny"] * 10
     labels = ["music", "music", "weather", "weather"] * 10
     texts[0] = "play jazz " * 100_000  # a 1,000,000-character cell
     with caplog.at_level(logging.WARNING, logger="pico"):
         result = pico.clean(texts, labels, n_branches=2, n_folds=3, n_iterations=1,
-                            max_text_chars=500, n_jobs=1)
+                            max_text_chars=500, n_jobs=1, featurizer=_Longest())
+    assert _Longest.longest == 500  # the featurizer never saw the long cell whole
     assert result.summary["inputs"]["texts_cut"] == 1
     assert result.summary["options"]["max_text_chars"] == 500
     assert any("1 text longer than 500 characters was cut" in r.getMessage()
@@ -250,7 +262,8 @@ def test_check_cuts_long_texts_too(caplog: pytest.LogCaptureFixture) -> None:
     labels = ["music", "music", "weather", "weather"] * 10
     texts[3] = "x" * 50_000
     with caplog.at_level(logging.WARNING, logger="pico"):
-        pico.check(texts, labels, max_text_chars=1000, n_jobs=1)
+        pico.check(texts, labels, max_text_chars=1000, n_jobs=1, featurizer=_Longest())
+    assert _Longest.longest == 1000
     assert any("cut to that length" in r.getMessage() for r in caplog.records)
 
 

@@ -74,19 +74,28 @@ def summary_table(
     highest: bool,
     fmt: Any,
     newest: dict[str, str] | None = None,
+    order: Any = None,
+    label: Any = None,
+    noise: tuple[str, Any] | None = None,
 ) -> list[str]:
     """Cells down, methods across; the best value of each row in bold.
 
     Values of a method that a later ``--update`` replaced in other cells but not in
-    this one (``newest``) are marked with a degree sign.
+    this one (``newest``) are marked with a degree sign. ``order`` sorts the cells and
+    ``label`` names them (default: the grid's); ``noise`` is the second column's title
+    and how a cell's noise is written (default: the measured rate).
     """
     newest = newest or {}
+    order, label = order or _order, label or _cell_label
+    noise_title, noise_text = noise or (
+        "noise measured", lambda c: f"{_pct(c['measured_noise_rate'], 1)}%"
+    )
     names = _methods_present(cells)
     lines = [
-        "| cell | noise measured | " + " | ".join(SHORT[n] for n in names) + " |",
+        f"| cell | {noise_title} | " + " | ".join(SHORT[n] for n in names) + " |",
         "|---|---|" + "---|" * len(names),
     ]
-    for c in _order(cells):
+    for c in order(cells):
         values = {n: c["methods"].get(n, {}).get(key) for n in names}
         scored = {
             n: v for n, v in values.items() if v is not None and (n != M.NONE or key != "damage")
@@ -98,9 +107,7 @@ def summary_table(
             text = "-" if n not in c["methods"] else fmt(v)
             text = f"**{text}**" if v is not None and v == best else text
             cols.append(text + ("°" if n in c["methods"] and _stale(c, n, newest) else ""))
-        lines.append(
-            f"| {_cell_label(c)} | {_pct(c['measured_noise_rate'], 1)}% | " + " | ".join(cols) + " |"
-        )
+        lines.append(f"| {label(c)} | {noise_text(c)} | " + " | ".join(cols) + " |")
     return lines
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import methods as M
-from .report import SHORT, _methods_present, _num, _pct
+from .report import SHORT, _methods_present, _num, _pct, summary_table
 from .scenarios import (
     CATCH_ALL_RATE,
     EXTRA_DATASETS,
@@ -70,28 +70,13 @@ def cross_table(
     cells: list[dict[str, Any]], key: str, *, highest: bool, fmt: Any
 ) -> list[str]:
     """Cells down, methods across, one metric; the best value of each row in bold."""
-    names = _methods_present(cells)
-    lines = [
-        "| cell | wrong labels | " + " | ".join(SHORT[n] for n in names) + " |",
-        "|---|---:|" + "---:|" * len(names),
-    ]
-    for c in _order(cells):
-        values = {n: c["methods"].get(n, {}).get(key) for n in names}
-        scored = {
-            n: v for n, v in values.items() if v is not None and (n != M.NONE or key != "damage")
-        }
-        best = (max if highest else min)(scored.values()) if scored else None
-        cols = []
-        for n in names:
-            v = values[n]
-            text = "-" if n not in c["methods"] else fmt(v)
-            cols.append(f"**{text}**" if v is not None and v == best else text)
-        wrong = round(c["measured_noise_rate"] * c["rows"])
-        lines.append(
-            f"| {_cell_name(c)} | {wrong} ({_pct(c['measured_noise_rate'], 1)}%) | "
-            + " | ".join(cols) + " |"
-        )
-    return lines
+
+    def wrong(c: dict[str, Any]) -> str:
+        rate = c["measured_noise_rate"]
+        return f"{round(rate * c['rows'])} ({_pct(rate, 1)}%)"
+
+    return summary_table(cells, key, highest=highest, fmt=fmt, order=_order, label=_cell_name,
+                         noise=("wrong labels", wrong))
 
 
 def cell_table(c: dict[str, Any]) -> list[str]:

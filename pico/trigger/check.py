@@ -295,13 +295,17 @@ def check(
         checked = np.sort(rng.choice(keep, size=max_rows, replace=False))
     texts = _is_texts(data)
     max_text_chars = check_max_text_chars(max_text_chars)
-    if texts and max_text_chars is not None:  # warns once, with the count
-        truncate_texts(data.tolist() if hasattr(data, "tolist") else data, max_text_chars)
+    if texts:  # cut once, here; the warning counts the rows cut
+        data, _ = truncate_texts(data.tolist() if hasattr(data, "tolist") else data,
+                                 max_text_chars)
+        if reference is not None:
+            reference, _ = truncate_texts(
+                reference.tolist() if hasattr(reference, "tolist") else reference,
+                max_text_chars,
+            )
 
     def as_list(rows: Any) -> list[str]:
-        return [
-            str(t)[:max_text_chars] for t in (rows.tolist() if hasattr(rows, "tolist") else rows)
-        ]
+        return [str(t) for t in (rows.tolist() if hasattr(rows, "tolist") else rows)]
 
     if featurizer is None:
         featurizer = (
