@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from datasets.loaders import datasets_available
+from experiments.loaders import datasets_available
 from experiments.evaluate import log, machine_info, prepare_dataset
 from experiments.suite.provenance import code_version
 from experiments.suite.scenarios import cells_for, featurize

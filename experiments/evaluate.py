@@ -43,6 +43,7 @@ import shlex
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from datasets.loaders import datasets_available
+from experiments.loaders import datasets_available
 from experiments.suite import methods as M
 from experiments.suite.metrics import (
     catch_all_flows,
@@ -391,6 +392,44 @@ def update_cells(results: dict[str, Any], more: dict[str, Any]) -> list[str]:
     return sorted(replaced)
 
 
+def redraw(
+    json_path: Path, doc: Path, img: Path, *, merge: Sequence[Path] = (),
+    update: Sequence[Path] = (), rendered_by: str,
+) -> dict[str, Any]:
+    """Draw ``doc`` (and its plots in ``img``) from saved results, running nothing.
+
+    ``merge``: result files whose cells join the page (runs of other parts of the grid);
+    ``update``: result files whose methods replace the same methods of the same cells;
+    ``rendered_by``: the command named on the page as the one that drew it.
+    """
+    results = json.loads(json_path.read_text(encoding="utf-8"))
+    results["meta"]["rendered_by"] = rendered_by
+    for extra in merge:
+        more = json.loads(extra.read_text(encoding="utf-8"))
+        keys = {c["key"] for c in results["cells"]}
+        results["cells"] += [c for c in more["cells"] if c["key"] not in keys]
+        results["meta"].setdefault("merged", []).append(
+            {k: more["meta"].get(k) for k in ("command", "date", "commit", "total_seconds", "note")}
+        )
+    for extra in update:
+        more = json.loads(extra.read_text(encoding="utf-8"))
+        replaced = update_cells(results, more)
+        results["meta"].setdefault("updated", []).append(
+            {
+                **{k: more["meta"].get(k) for k in ("command", "date", "commit", "note")},
+                "methods": replaced,
+                "cells": len({c["key"] for c in more["cells"]}),
+            }
+        )
+    if results["meta"].get("extra"):
+        write(doc, render_real_markdown(results))
+    else:
+        plots = write_plots(results, img)
+        write(doc, render_markdown(results, plots, doc.parent))
+    log(f"wrote {doc}")
+    return results  # type: ignore[no-any-return]
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the selected cells, then write the JSON results, the plots and the page."""
     args = parse_args(argv)
@@ -417,37 +456,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         json_path = args.json or (out / "evaluate.json" if out else DEFAULT_JSON)
     img = args.img or (out / "img" if out else DEFAULT_IMG)
     if args.report_only:
-        results = json.loads(json_path.read_text(encoding="utf-8"))
-        results["meta"]["rendered_by"] = "python experiments/evaluate.py " + shlex.join(
-            sys.argv[1:] if argv is None else argv
+        return redraw(
+            json_path, doc, img, merge=args.merge or (), update=args.update or (),
+            rendered_by="python experiments/evaluate.py " + shlex.join(
+                sys.argv[1:] if argv is None else argv
+            ),
         )
-        for extra in args.merge or []:
-            more = json.loads(extra.read_text(encoding="utf-8"))
-            keys = {c["key"] for c in results["cells"]}
-            results["cells"] += [c for c in more["cells"] if c["key"] not in keys]
-            results["meta"].setdefault("merged", []).append(
-                {
-                    k: more["meta"].get(k)
-                    for k in ("command", "date", "commit", "total_seconds", "note")
-                }
-            )
-        for extra in args.update or []:
-            more = json.loads(extra.read_text(encoding="utf-8"))
-            replaced = update_cells(results, more)
-            results["meta"].setdefault("updated", []).append(
-                {
-                    **{k: more["meta"].get(k) for k in ("command", "date", "commit", "note")},
-                    "methods": replaced,
-                    "cells": len({c["key"] for c in more["cells"]}),
-                }
-            )
-        if results["meta"].get("extra"):
-            write(doc, render_real_markdown(results))
-        else:
-            plots = write_plots(results, img)
-            write(doc, render_markdown(results, plots, doc.parent))
-        log(f"wrote {doc}")
-        return results  # type: ignore[no-any-return]
     rates = args.rates or ([0.0, 0.2] if args.quick else list(RATES))
     # --quick alone: each noise model once, spread over the two datasets
     quick_cells = QUICK_CELLS if args.quick and not (args.rates or args.noise_given) else None

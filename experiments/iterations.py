@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from datasets.loaders import load_clinc150
+from experiments.loaders import load_clinc150
 from experiments.suite.provenance import code_version
 from pico import IterativeCorrector
 from pico.api import text_groups

@@ -4,35 +4,46 @@ The evaluation suite counts every change on a dataset without injected noise as 
 because it scores against the published labels. Published datasets carry some real
 noise, so some of those changes may be right. This script runs ``pico.clean`` with its
 defaults on the published training labels of each dataset (the suite's cells without
-noise: same rows, seed and texts) and lists every row it relabeled, with the text, the
+noise: same rows, seed and texts) and saves every row it relabeled, with the text, the
 published label, PICO's label and ``pico_confidence``, and the count of rows it sent
 to review.
 
     python experiments/real_noise.py [--datasets banking77 clinc150] [--jobs 2]
+    python experiments/real_noise.py --report-only     # redraw the page from the JSON
 
-It writes docs/benchmarks-real-noise.md (``--doc``); the judgement of each change is
-hand-written in docs/benchmarks-reading.md.
+It writes experiments/results/real_noise.json (``--json``) and
+docs/benchmarks-real-noise.md (``--doc``). The page shows beside each change the
+verdict of a reading by hand, kept in experiments/results/real_noise_verdicts.json
+(``--verdicts``; matched by text and both labels, so a rerun keeps the verdicts of the
+changes it makes again and shows the others as not judged).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
-import pico
-from experiments.suite.provenance import code_version
-from experiments.suite.scenarios import load_dataset, make_cell
-
-DEFAULT_DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks-real-noise.md"
+DEFAULT_DOC = REPO / "docs" / "benchmarks-real-noise.md"
+DEFAULT_JSON = REPO / "experiments" / "results" / "real_noise.json"
+DEFAULT_VERDICTS = REPO / "experiments" / "results" / "real_noise_verdicts.json"
+#: The verdicts a reading gives a change.
+VERDICTS = ("right", "wrong", "unclear")
+#: Confidence bands of the verdict counts (lower bounds, highest first).
+BANDS = (0.9, 0.7, 0.0)
 
 
 def _cell(text: str) -> str:
@@ -40,8 +51,11 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def dataset_section(name: str, *, jobs: int, seed: int) -> list[str]:
-    """``pico.clean`` on the published labels of ``name``: its changes as a table."""
+def run_dataset(name: str, *, jobs: int, seed: int) -> dict[str, Any]:
+    """``pico.clean`` on the published labels of ``name``: its changes."""
+    import pico
+    from experiments.suite.scenarios import load_dataset, make_cell
+
     ds = load_dataset(name, seed=seed)  # rate 0 needs no clean-label checker
     cell = make_cell(ds, "none", 0.0, seed=seed)
     given = ds.class_names[cell.clean]
@@ -49,56 +63,157 @@ def dataset_section(name: str, *, jobs: int, seed: int) -> list[str]:
     result = pico.clean(cell.texts, given, random_state=seed, n_jobs=jobs)
     seconds = time.perf_counter() - start
     changed = np.flatnonzero(result.status == "relabeled")
-    order = changed[np.argsort(-np.asarray(result.confidence, dtype=float)[changed])]
+    confidence = np.asarray(result.confidence, dtype=float)
+    order = changed[np.argsort(-confidence[changed], kind="stable")]
     used = result.summary["options"]
     n_review = int(np.sum(result.status == "review"))
     print(f"{name}: {len(changed)} relabeled, {n_review} review, {seconds:.0f}s", flush=True)
+    return {
+        "name": name,
+        "rows": len(given),
+        "classes": int(ds.n_classes),
+        "options": {k: used[k] for k in ("n_branches", "n_folds", "relabel_odds")},
+        "seconds": round(seconds, 1),
+        "relabeled": len(changed),
+        "review": n_review,
+        "changes": [
+            {
+                "text": str(cell.texts[row]),
+                "given": str(given[row]),
+                "label": str(result.labels[row]),
+                "confidence": round(float(confidence[row]), 4),
+            }
+            for row in order.tolist()
+        ],
+    }
+
+
+def _key(change: dict[str, Any]) -> tuple[str, str, str]:
+    return (" ".join(change["text"].split()), change["given"], change["label"])
+
+
+def verdict_counts(changes: list[dict[str, Any]], verdicts: dict[tuple[str, str, str], str],
+                   low: float = 0.0, high: float = float("inf")) -> dict[str, int]:
+    """How many changes with ``low <= confidence < high`` got each verdict."""
+    counts = dict.fromkeys((*VERDICTS, "not judged"), 0)
+    for change in changes:
+        if low <= change["confidence"] < high:
+            counts[verdicts.get(_key(change), "not judged")] += 1
+    return counts
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in counts.items()
+                     if n or name != "not judged")
+
+
+def render(results: dict[str, Any], verdict_file: dict[str, Any] | None) -> str:
+    """The markdown page."""
+    meta = results["meta"]
     out = [
+        "# What PICO changes in the published labels",
         "",
-        f"## {name}",
+        f"Generated by `{meta['command']}` on {meta['date']} (code at commit "
+        f"{meta['commit']}); machine: {meta['machine']['cpu_count']} cores, Python "
+        f"{meta['machine']['python']}. Raw results in `experiments/results/real_noise.json`"
+        + (f"; {meta['recovered_from']}" if meta.get("recovered_from") else "")
+        + ". `python experiments/real_noise.py --report-only` redraws this page from them.",
         "",
-        f"{len(given)} rows, {ds.n_classes} classes; pico.clean (R={used['n_branches']} x "
-        f"F={used['n_folds']}, odds {used['relabel_odds']:g}) took {seconds:.0f} s and "
-        f"relabeled {len(changed)} rows ({len(changed) / len(given):.2%}); {n_review} went "
-        "to review with their label. Relabeled rows, most confident first:",
-        "",
-        "| # | text | published label | PICO label | pico_confidence |",
-        "|---|---|---|---|---|",
+        ("`pico.clean` with its defaults on each dataset's published training labels (the "
+         "evaluation suite's cell without injected noise), which the suite scores as "
+         "ground truth, so it counts every change below as damage. Whether a change is "
+         "right is a person's judgement. The *verdict* column is one reading by hand, one "
+         "verdict per row (`experiments/results/real_noise_verdicts.json`): *right*, the "
+         "PICO label fits the text better; *wrong*, the published label was right; "
+         "*unclear*, both labels can be argued, or neither fits."),
     ]
-    for i, row in enumerate(order.tolist(), 1):
-        out.append(
-            f"| {i} | {_cell(cell.texts[row])} | {given[row]} | {result.labels[row]} | "
-            f"{float(result.confidence[row]):.3f} |"
-        )
-    return out
+    readings = (verdict_file or {}).get("verdicts", {})
+    for part in results["datasets"]:
+        opts = part["options"]
+        changes = part["changes"]
+        given = {_key(v): v for v in readings.get(part["name"], [])}
+        verdicts = {key: v["verdict"] for key, v in given.items()}
+        out += [
+            "",
+            f"## {part['name']}",
+            "",
+            (f"{part['rows']} rows, {part['classes']} classes; pico.clean (R="
+            f"{opts['n_branches']} x F={opts['n_folds']}, odds {opts['relabel_odds']:g}) "
+            f"took {part['seconds']:.0f} s and relabeled {part['relabeled']} rows "
+            f"({part['relabeled'] / part['rows']:.2%}); {part['review']} went to review "
+            "with their label. Relabeled rows, most confident first:"),
+            "",
+            "| # | text | published label | PICO label | pico_confidence | verdict |",
+            "|---|---|---|---|---|---|",
+        ]
+        for i, change in enumerate(changes, 1):
+            reading = given.get(_key(change))
+            verdict = "not judged" if reading is None else reading["verdict"]
+            if reading is not None and reading.get("note"):
+                verdict += f" ({reading['note']})"
+            out.append(
+                f"| {i} | {_cell(change['text'])} | {change['given']} | {change['label']} | "
+                f"{change['confidence']:.3f} | {verdict} |"
+            )
+        if not verdicts:
+            continue
+        bands = []
+        high = float("inf")
+        for low in BANDS:
+            counts = verdict_counts(changes, verdicts, low, high)
+            if sum(counts.values()):
+                label = (f"{low:g} or more" if high == float("inf")
+                         else f"{low:g} to {high:g}" if low else f"below {high:g}")
+                bands.append(f"at confidence {label}, {_counts_text(counts)}")
+            high = low
+        out += [
+            "",
+            f"Read by hand: {_counts_text(verdict_counts(changes, verdicts))} of "
+            f"{len(changes)} changes; " + "; ".join(bands) + ".",
+        ]
+    return "\n".join(out) + "\n"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["banking77", "clinc150"])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--doc", type=Path, default=DEFAULT_DOC)
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--verdicts", type=Path, default=DEFAULT_VERDICTS)
+    parser.add_argument("--report-only", action="store_true",
+                        help="redraw the page from the JSON results, run nothing")
     args = parser.parse_args(argv)
-    out = [
-        "# What PICO changes in the published labels",
-        "",
-        f"Generated by `python experiments/real_noise.py --datasets {' '.join(args.datasets)} "
-        f"--jobs {args.jobs} --seed {args.seed}` on "
-        f"{_dt.datetime.now().astimezone().isoformat(timespec='seconds')} (code at commit "
-        f"{code_version()}); machine: {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}.",
-        "",
-        "`pico.clean` with its defaults on each dataset's published training labels (the "
-        "evaluation suite's cell without injected noise), which the suite scores as "
-        "ground truth, so it counts every change below as damage. Whether a change is "
-        "right is a person's judgement: [benchmarks-reading.md](benchmarks-reading.md) "
-        "has it.",
-    ]
-    for name in args.datasets:
-        out += dataset_section(name, jobs=args.jobs, seed=args.seed)
-    args.doc.write_text("\n".join(out) + "\n", encoding="utf-8")
+    verdicts = (json.loads(args.verdicts.read_text(encoding="utf-8"))
+                if args.verdicts.exists() else None)
+    if args.report_only:
+        results: dict[str, Any] = json.loads(args.json.read_text(encoding="utf-8"))
+    else:
+        from experiments.suite.provenance import code_version
+
+        results = {
+            "meta": {
+                "command": "python experiments/real_noise.py " + shlex.join(
+                    sys.argv[1:] if argv is None else argv
+                ),
+                "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                "commit": code_version(),
+                "seed": args.seed,
+                "jobs": args.jobs,
+                "machine": {"cpu_count": os.cpu_count(),
+                            "python": platform.python_version()},
+            },
+            "datasets": [run_dataset(name, jobs=args.jobs, seed=args.seed)
+                         for name in args.datasets],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+    args.doc.parent.mkdir(parents=True, exist_ok=True)
+    args.doc.write_text(render(results, verdicts), encoding="utf-8")
     print(f"wrote {args.doc}")
+    return results
 
 
 if __name__ == "__main__":

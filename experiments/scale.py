@@ -23,7 +23,8 @@ session, where the predictions are written to Parquet one branch at a time
 the peak of the summed resident memory of the driver, the JVM and the Python workers,
 sampled every 0.2 s.
 
-The page is included in docs/benchmarks.md by ``experiments/evaluate.py``.
+Results go to experiments/results/scale.json (``--stores``: spark.json);
+``experiments/pages.py`` draws the pages from them once they are committed.
 """
 
 from __future__ import annotations

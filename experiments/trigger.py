@@ -14,7 +14,9 @@ Usage::
     python experiments/trigger.py --quick              # small subsamples (CI)
 
 Writes docs/benchmarks-trigger.md and experiments/results/trigger.json (or --doc,
---json).
+--json); the page ends with the comparisons of the check's settings that
+``experiments/trigger_variants.py`` saved (``render_comparisons``).
+``--report-only`` redraws the page from the saved results.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import pico
-from datasets.loaders import datasets_available
+from experiments.loaders import datasets_available
 from experiments.evaluate import QUICK_CELLS, log, machine_info, prepare_dataset
 from experiments.suite import methods as M
 from experiments.suite.provenance import code_version
 from experiments.suite.scenarios import DATASETS, NOISE_MODELS, RATES, cells_for, featurize
+from experiments.trigger_variants import render_comparisons
 
 DEFAULT_DOC = REPO / "docs" / "benchmarks-trigger.md"
 DEFAULT_JSON = REPO / "experiments" / "results" / "trigger.json"
@@ -104,8 +107,8 @@ def run_cell(cell: Any, *, jobs: int, seed: int, time_clean: bool) -> dict[str, 
     return record
 
 
-def render(results: dict[str, Any]) -> str:
-    """The markdown page."""
+def render(results: dict[str, Any], variants: list[str] | None = None) -> str:
+    """The markdown page; ``variants``: the comparisons of the check's settings."""
     meta = results["meta"]
     cells = results["cells"]
     out = [
@@ -187,7 +190,14 @@ def render(results: dict[str, Any]) -> str:
             f"(b) From a later run, `{command}` (commit {run['commit']}, {run['date']}, "
             f"jobs {run['jobs']}): the cell's check, cleanlab estimate and clean time.",
         ]
+    if variants:
+        out += ["", *variants]
     return "\n".join(out) + "\n"
+
+
+def comparisons(quick: bool) -> list[str] | None:
+    """The comparisons of the check's settings (none in quick mode)."""
+    return None if quick else render_comparisons()
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -219,7 +229,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     saved["cells"][index[cell["key"]]] = record
                 else:
                     saved["cells"].append(record)
-        doc.write_text(render(saved), encoding="utf-8")
+        doc.write_text(render(saved, comparisons(bool(saved["meta"]["quick"]))),
+                       encoding="utf-8")
         log(f"wrote {doc}")
         return saved
     rates = args.rates or list(RATES)
@@ -274,7 +285,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(render(results), encoding="utf-8")
+    doc.write_text(render(results, comparisons(args.quick)), encoding="utf-8")
     log(f"wrote {json_path} and {doc} in {time.perf_counter() - start:.0f}s")
     return results
 

@@ -1,183 +1,117 @@
-"""The Python API: :func:`clean` and the scikit-learn-style :class:`Cleaner`."""
+"""The Python API: :func:`clean` and the scikit-learn estimator :class:`Cleaner`."""
 
 from __future__ import annotations
 
-import logging
+import inspect
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
+from ._progress import progress_callback
+from .config import DEFAULTS, FILE_DEFAULTS, TRAINING_OPTIONS, CleanOptions
 from .corrector import STATUSES, IterativeCorrector
-from .config import MAX_TEXT_CHARS, MIN_CLASS_RECALL
-from .data.inputs import check_max_text_chars, label_variants, truncate_texts
-from .executors import make_executor
+from .data.inputs import (
+    check_labels,
+    check_max_text_chars,
+    check_rows,
+    featurize,
+    is_texts,
+    label_array,
+    label_codes,
+    labeled_input,
+    missing_labels,
+    take_rows,
+    text_groups,
+)
 from .exceptions import InvalidInputError
-from .featurizers.tfidf import NumericFeaturizer, TfidfFeaturizer
+from .executors import make_executor
 from .report import build_summary
+from .results import CleanResult, runner_up_labels
 
 __all__ = ["CleanResult", "Cleaner", "clean", "missing_labels", "text_groups"]
 
-@dataclass
-class CleanResult:
-    """What :func:`clean` returns; every array has one entry per input row, in order.
-
-    Attributes
-    ----------
-    labels : ndarray of shape (N,)
-        Corrected labels; skipped rows (no given label) keep their given value.
-    confidence : ndarray of shape (N,)
-        Probability that ``labels`` is right (NaN for skipped rows): among rows with
-        confidence near p, about a fraction p are right (``confidence_scale``).
-    status : ndarray of shape (N,)
-        ``kept``, ``relabeled``, ``review`` or ``skipped``.
-    suggested : ndarray of shape (N,)
-        Most probable label under the final posterior (None for skipped rows); for
-        ``review`` rows this is the label a person may want to consider.
-    suggested_confidence : ndarray of shape (N,)
-        Fitted posterior probability of ``suggested`` (NaN for skipped rows).
-    given_confidence : ndarray of shape (N,)
-        Fitted posterior probability of the given label (NaN for skipped rows). A row is
-        relabeled when ``suggested_confidence`` reaches ``relabel_threshold`` and is at
-        least ``relabel_odds`` times ``given_confidence``: stricter values keep the
-        changes that pass both.
-    history : ndarray of shape (N, T + 1)
-        Label of each row before the first iteration (the given label) and after each
-        iteration (None for skipped rows).
-    summary : dict
-        Counts, per-class changes, confused pairs, duplicates, options and timings.
-    """
-
-    labels: np.ndarray
-    confidence: np.ndarray
-    status: np.ndarray
-    suggested: np.ndarray
-    suggested_confidence: np.ndarray
-    given_confidence: np.ndarray
-    history: np.ndarray
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def changed(self) -> np.ndarray:
-        """Boolean mask of the rows whose label was changed."""
-        return self.status == "relabeled"  # type: ignore[no-any-return]
-
-
-def missing_labels(labels: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """Mask of labels that are missing: None, NaN, or empty/whitespace strings.
-
-    Examples
-    --------
-    >>> missing_labels(["a", "", None, float("nan"), " ", 0]).tolist()
-    [False, True, True, True, True, False]
-    """
-
-    def missing(v: Any) -> bool:
-        if v is None:
-            return True
-        if isinstance(v, (float, np.floating)):
-            return bool(np.isnan(v))
-        if isinstance(v, str):
-            return not v.strip()
-        return False
-
-    return np.fromiter((missing(v) for v in labels), dtype=bool, count=len(labels))
-
-
-def text_groups(texts: Sequence[str]) -> np.ndarray:
-    """Group id per text: texts equal up to case and whitespace share an id.
-
-    Examples
-    --------
-    >>> text_groups(["Hi there", "hi  there ", "bye"]).tolist()
-    [0, 0, 1]
-    """
-    keys: dict[str, int] = {}
-    out = np.empty(len(texts), dtype=np.int64)
-    for i, t in enumerate(texts):
-        out[i] = keys.setdefault(" ".join(str(t).casefold().split()), len(keys))
-    return out
-
-
-def _check_finite(data: Any) -> None:
-    """Refuse NaN or infinite features with the rows that hold them."""
-    values = data.data if sp.issparse(data) else np.asarray(data)
-    if values.dtype.kind not in "fc":
-        return
-    bad = ~np.isfinite(values)
-    if bad.any():
-        if sp.issparse(data):
-            rows = np.unique(data.tocoo().row[~np.isfinite(data.tocoo().data)])
-        else:
-            rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
-        shown = ", ".join(str(r) for r in rows[:5].tolist()) + (" ..." if len(rows) > 5 else "")
-        raise InvalidInputError(
-            f"the features hold NaN or infinite values in {len(rows)} rows (rows {shown}); "
-            "fill or drop them before cleaning"
-        )
-
-
-def _is_texts(data: Any) -> bool:
-    if sp.issparse(data):
-        return False
-    if isinstance(data, np.ndarray):
-        return data.ndim == 1 and data.dtype.kind in "OUS"
-    if hasattr(data, "ndim") and getattr(data, "ndim", 2) == 1 and hasattr(data, "tolist"):
-        return all(isinstance(v, str) for v in data.tolist()[:100])
-    return isinstance(data, (list, tuple)) and len(data) > 0 and isinstance(data[0], str)
+#: The names of :class:`~pico.config.CleanOptions`: the options of :func:`clean`.
+_OPTION_NAMES = frozenset(DEFAULTS.to_dict())
 
 
 def clean(
-    data: Any,
-    labels: Sequence[Any] | np.ndarray,
+    data: Any = None,
+    labels: Sequence[Any] | np.ndarray | None = None,
     *,
-    checker: Any = None,
-    featurizer: Any = None,
-    n_branches: int | None = None,
-    n_folds: int | None = None,
-    n_iterations: int = 3,
-    relabel_threshold: float = 0.6,
-    relabel_odds: float = 7.0,
-    training_odds: float = 1.0,
-    review_threshold: float = 0.5,
-    top_k: int = 20,
-    max_class_loss: float = 0.5,
-    history: bool = True,
-    confidence_scale: float = 0.7,
-    protect: Sequence[Any] | None = None,
-    catch_all: Any = "auto",
-    min_class_recall: float = MIN_CLASS_RECALL,
-    n_jobs: int = -1,
-    engine: str = "local",
-    ray_address: str | None = None,
-    cpus_per_checker: float = 1.0,
-    gpus_per_checker: float = 0.0,
-    store: str = "memory",
-    spark_master: str | None = None,
-    store_dir: str | None = None,
-    random_state: int | None = 0,
-    merge_duplicates: bool = True,
-    max_text_chars: int | None = MAX_TEXT_CHARS,
-    trigger: bool = False,
-    trigger_threshold: float = 0.03,
-    checkpoint_dir: str | None = None,
-    resume: bool = False,
-    progress: Callable[[str, dict[str, Any]], None] | None = None,
+    text_column: str | None = "text",
+    label_column: str = FILE_DEFAULTS.label_column,
+    pred_probs: Any = None,
+    classes: Sequence[Any] | None = None,
+    checker: Any = DEFAULTS.checker,
+    featurizer: Any = DEFAULTS.featurizer,
+    n_branches: int | None = DEFAULTS.n_branches,
+    n_folds: int | None = DEFAULTS.n_folds,
+    n_iterations: int = DEFAULTS.n_iterations,
+    relabel_threshold: float = DEFAULTS.relabel_threshold,
+    relabel_odds: float = DEFAULTS.relabel_odds,
+    training_odds: float = DEFAULTS.training_odds,
+    review_threshold: float = DEFAULTS.review_threshold,
+    top_k: int = DEFAULTS.top_k,
+    max_class_loss: float = DEFAULTS.max_class_loss,
+    history: bool = DEFAULTS.history,
+    confidence_scale: float = DEFAULTS.confidence_scale,
+    protect: Sequence[Any] | None = DEFAULTS.protect,
+    catch_all: Any = DEFAULTS.catch_all,
+    min_class_recall: float = DEFAULTS.min_class_recall,
+    n_jobs: int = DEFAULTS.n_jobs,
+    engine: str = DEFAULTS.engine,
+    ray_address: str | None = DEFAULTS.ray_address,
+    cpus_per_checker: float = DEFAULTS.cpus_per_checker,
+    gpus_per_checker: float = DEFAULTS.gpus_per_checker,
+    store: str = DEFAULTS.store,
+    spark_master: str | None = DEFAULTS.spark_master,
+    store_dir: str | None = DEFAULTS.store_dir,
+    random_state: int | None = DEFAULTS.random_state,
+    merge_duplicates: bool = DEFAULTS.merge_duplicates,
+    max_text_chars: int | None = DEFAULTS.max_text_chars,
+    trigger: bool = DEFAULTS.trigger,
+    trigger_threshold: float = DEFAULTS.trigger_threshold,
+    checkpoint_dir: str | None = DEFAULTS.checkpoint_dir,
+    resume: bool = DEFAULTS.resume,
+    progress: bool | Callable[[str, dict[str, Any]], None] | None = DEFAULTS.progress,
 ) -> CleanResult:
     """Find and correct wrong labels.
 
     Parameters
     ----------
-    data : sequence of str, or array-like / sparse matrix of shape (N, D)
+    data : sequence of str, array-like / sparse matrix of shape (N, D), DataFrame or Dataset
         Texts (featurized once with word and character TF-IDF) or numeric features
-        (standardised).
-    labels : sequence of shape (N,)
-        Given labels. Missing ones (None, NaN, empty) are skipped: they keep their
-        value, take no part in training and get status ``skipped``.
+        (standardised); or a table, a pandas DataFrame or a Hugging Face
+        ``datasets.Dataset``, whose ``text_column`` holds the texts and
+        ``label_column`` the labels (with ``text_column=None``, its other columns are
+        numeric features). Optional with ``pred_probs``: texts given then only let
+        identical texts share one decision (``merge_duplicates``).
+    labels : sequence of shape (N,), optional
+        Given labels (default with a table: its ``label_column``; a ``ClassLabel``
+        column's labels are its names). Missing ones (None, NaN, empty) are skipped:
+        they keep their value, take no part in training and get status ``skipped``.
+    text_column : str or None, default="text"
+        The text column of a table ``data``.
+    label_column : str, default="label"
+        The label column of a table ``data``.
+    pred_probs : matrix, list of matrices, or list of lists of matrices, optional
+        Bring your own predictions: out-of-fold probabilities of shape (N, K), dense
+        (numpy; a DataFrame's columns name the classes) or scipy sparse (a few
+        classes per row, top-k: the rest of each row's mass is spread over the other
+        classes). Nothing is trained: the vote runs on them, and the relabel and
+        review rules apply as after training. A list of matrices: several checkers;
+        a list of lists: several iterations (for the label-history model, with
+        ``history``; ``n_iterations`` does not apply). The options that train
+        (``checker``, ``featurizer``, ``n_branches``, ``n_folds``, ``engine``,
+        ``store``, ``trigger``, ``checkpoint_dir``) must be left out.
+    classes : sequence, optional
+        The class of each column of ``pred_probs``. Default: a DataFrame's column
+        names, else the sorted distinct labels (cleanlab's convention; integer labels
+        0..K-1 index the columns).
     checker : estimator with fit/predict_proba, optional
         Model trained on every split. Default: :class:`~pico.checkers.SoftmaxRegression`.
     featurizer : transformer, optional
@@ -272,13 +206,20 @@ def clean(
         an error). Finished iterations are reused; the next one retrains its checkers
         from scratch, so a few labels may differ from an uninterrupted run's; a
         checkpoint of a finished run gives the same result exactly.
-    progress : callable, optional
-        ``progress(event, info)`` when an iteration starts and on each finished checker
-        and iteration (see :class:`~pico.corrector.IterativeCorrector`).
+    progress : bool or callable, optional
+        None (default): a progress bar (tqdm; a widget in a notebook) per iteration
+        when a person is watching (a notebook or a terminal; never under pytest);
+        True: always; False: nothing. A callable is called as
+        ``progress(event, info)`` when an iteration starts (``"start"``), on each
+        finished checker (``"checker"``: ``done``, ``total``) and iteration
+        (``"iteration"``: ``changed``, ``differ_from_given``, ...; see
+        :class:`~pico.corrector.IterativeCorrector`).
 
     Returns
     -------
     CleanResult
+        ``result.to_frame()`` is the issues table; ``result.to_dataset()`` the input
+        Dataset with pico's columns.
 
     Examples
     --------
@@ -289,97 +230,93 @@ def clean(
     >>> result = clean(texts, labels, n_branches=2, n_iterations=2, merge_duplicates=False)
     >>> str(result.labels[2]), str(result.status[2])
     ('travel', 'relabeled')
+
+    A DataFrame in, the issues table out:
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"text": texts, "label": labels})
+    >>> result = clean(df, n_branches=2, n_iterations=2, merge_duplicates=False)
+    >>> result.to_frame().loc[2, ["given_label", "label", "status"]].tolist()
+    ['music', 'travel', 'relabeled']
+
+    Your own out-of-fold probabilities (columns: the sorted labels), nothing trained:
+
+    >>> P = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8]] * 10)
+    >>> y = ["a", "a", "b", "a"] * 10
+    >>> clean(labels=y, pred_probs=P).labels[3]
+    'b'
     """
+    given = {name: value for name, value in locals().items() if name in _OPTION_NAMES}
     t0 = time.perf_counter()
-    labels_arr = np.asarray(labels, dtype=object) if not isinstance(labels, np.ndarray) else labels
+    table = labeled_input(data, labels, text_column, label_column, pred_probs is not None)
+    options = replace(
+        CleanOptions(**given),
+        progress=progress_callback(progress, n_iterations if pred_probs is None else None),
+    )
+    if pred_probs is not None:
+        refused = [
+            name for name in TRAINING_OPTIONS
+            if getattr(options, name) is not getattr(DEFAULTS, name)
+            and getattr(options, name) != getattr(DEFAULTS, name)
+        ]
+        if refused:
+            raise InvalidInputError(
+                f"{', '.join(refused)} {'sets' if len(refused) == 1 else 'set'} how checkers "
+                "are trained, but pred_probs were given and nothing is trained; leave "
+                f"{'it' if len(refused) == 1 else 'them'} out (or leave out pred_probs)"
+            )
+        result = _clean_given(table.inputs, table.labels, pred_probs, classes, options, t0)
+    else:
+        if table.inputs is None:
+            raise InvalidInputError(
+                "pass data (texts or features) to train checkers on, or pred_probs "
+                "(out-of-fold probabilities made elsewhere)"
+            )
+        if classes is not None:
+            raise InvalidInputError(
+                "classes names the columns of pred_probs; pass pred_probs too, or leave "
+                "classes out"
+            )
+        result = _clean_arrays(table.inputs, table.labels, options, t0)
+    result.given = table.labels
+    result.index, result.source, result.label_feature = (
+        table.index, table.source, table.label_feature
+    )
+    return result
+
+
+def _clean_arrays(
+    data: Any, labels_arr: np.ndarray, options: CleanOptions, t0: float
+) -> CleanResult:
+    """:func:`clean` on texts or features and their labels: the checkers are trained."""
     n = len(labels_arr)
     if n == 0:
         raise InvalidInputError("no rows to clean: labels is empty")
-    max_text_chars = check_max_text_chars(max_text_chars)
-    if trigger:
-        options = {
-            "checker": checker, "featurizer": featurizer, "n_branches": n_branches,
-            "n_folds": n_folds, "n_iterations": n_iterations,
-            "relabel_threshold": relabel_threshold, "relabel_odds": relabel_odds,
-            "training_odds": training_odds, "review_threshold": review_threshold,
-            "top_k": top_k, "max_class_loss": max_class_loss, "history": history,
-            "confidence_scale": confidence_scale, "protect": protect,
-            "catch_all": catch_all, "min_class_recall": min_class_recall,
-            "n_jobs": n_jobs, "engine": engine,
-            "ray_address": ray_address,
-            "cpus_per_checker": cpus_per_checker, "gpus_per_checker": gpus_per_checker,
-            "store": store, "spark_master": spark_master, "store_dir": store_dir,
-            "random_state": random_state,
-            "merge_duplicates": merge_duplicates, "max_text_chars": max_text_chars,
-            "progress": progress,
-            "checkpoint_dir": checkpoint_dir, "resume": resume,
-        }
-        return _clean_with_trigger(data, labels_arr, trigger_threshold, options, t0)
-    n_data = data.shape[0] if hasattr(data, "shape") else len(data)
-    if n_data != n:
-        raise InvalidInputError(f"data has {n_data} rows but labels has {n}; they must match")
-    skipped = missing_labels(labels_arr)
-    keep = np.flatnonzero(~skipped)
-    texts = _is_texts(data)
-    if featurizer is None:
-        featurizer = TfidfFeaturizer() if texts else NumericFeaturizer()
-    if texts:
-        data_list, n_cut = truncate_texts(
-            data.tolist() if hasattr(data, "tolist") else data, max_text_chars
-        )
-        X = featurizer.fit_transform(data_list)
-        groups = text_groups(data_list) if merge_duplicates else None
-    else:
-        _check_finite(data)
-        X = featurizer.fit_transform(data)
-        groups = None
-        n_cut = 0
-    if hasattr(X, "tocsr"):
-        X = X.tocsr()
+    options = replace(options, max_text_chars=check_max_text_chars(options.max_text_chars))
+    if options.trigger:
+        return _clean_with_trigger(data, labels_arr, options, t0)
+    check_rows(data, n)
+    keep = np.flatnonzero(~missing_labels(labels_arr))
+    features = featurize(
+        data, options.featurizer, merge_duplicates=options.merge_duplicates,
+        max_text_chars=options.max_text_chars,
+    )
+    X, groups = features.X, features.groups
     t_feat = time.perf_counter() - t0
     given = labels_arr[keep]
-    variants = label_variants(given)
-    if variants:
-        shown = "; ".join(" / ".join(repr(v) for v in group) for group in variants[:5])
-        logging.getLogger("pico").warning(
-            "%d %s of labels differ only in case or spacing and are kept as separate "
-            "classes: %s%s. If they are one class, write them alike",
-            len(variants), "group" if len(variants) == 1 else "groups", shown,
-            " ..." if len(variants) > 5 else "",
-        )
-    n_classes = len(set(given.tolist()))
-    if n_classes < 2:
-        raise InvalidInputError(
-            f"need at least 2 classes among the labeled rows; found {n_classes}. "
-            "Check the label column."
-        )
-    params: dict[str, Any] = {
-        "n_branches": n_branches,
-        "n_folds": n_folds,
-        "n_iterations": n_iterations,
-        "relabel_threshold": relabel_threshold,
-        "relabel_odds": relabel_odds,
-        "training_odds": training_odds,
-        "review_threshold": review_threshold,
-        "top_k": top_k,
-        "max_class_loss": max_class_loss,
-        "history": history,
-        "confidence_scale": confidence_scale,
-        "protect": list(protect) if protect is not None else None,
-        "catch_all": catch_all if catch_all is None or isinstance(catch_all, str)
-        else list(catch_all),
-        "min_class_recall": min_class_recall,
-        "n_jobs": n_jobs,
-        "random_state": random_state,
-    }
+    variants = check_labels(given)
+    params = _corrector_params(options)
     executor = make_executor(
-        engine, n_jobs=n_jobs, ray_address=ray_address, cpus_per_checker=cpus_per_checker,
-        gpus_per_checker=gpus_per_checker,
+        options.engine, n_jobs=options.n_jobs, ray_address=options.ray_address,
+        cpus_per_checker=options.cpus_per_checker, gpus_per_checker=options.gpus_per_checker,
     )
-    store_factory, cleanup = _store_factory(store, spark_master, store_dir, top_k, history)
+    store_factory, cleanup = _store_factory(
+        options.store, options.spark_master, options.store_dir, options.top_k, options.history
+    )
     corr = IterativeCorrector(
-        checker, progress=progress, executor=executor, store_factory=store_factory,
-        checkpoint_dir=checkpoint_dir, resume=resume, **params,
+        options.checker, progress=options.progress, executor=executor,
+        store_factory=store_factory, checkpoint_dir=options.checkpoint_dir,
+        resume=options.resume, **params,
     )
     sub_groups = groups[keep] if groups is not None else None
     try:
@@ -390,6 +327,61 @@ def clean(
         cleanup()
     t_corr = time.perf_counter() - t0 - t_feat
     params["n_branches"], params["n_folds"] = corr.n_branches_, corr.n_folds_
+    checker = options.checker
+    recorded = {
+        "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
+        "featurizer": type(features.featurizer).__name__,
+        **params,
+        "engine": options.engine,
+        "store": options.store,
+        **({"spark_master": options.spark_master} if options.store == "spark" else {}),
+        **(
+            {"ray_address": options.ray_address, "cpus_per_checker": options.cpus_per_checker,
+             "gpus_per_checker": options.gpus_per_checker}
+            if options.engine == "ray" else {}
+        ),
+        "merge_duplicates": options.merge_duplicates,
+        "max_text_chars": options.max_text_chars if features.texts else None,
+    }
+    timings = {
+        "featurize_seconds": round(t_feat, 3),
+        "correct_seconds": round(t_corr, 3),
+        "total_seconds": round(time.perf_counter() - t0, 3),
+    }
+    inputs = {"texts_cut": features.texts_cut, "label_variants": variants}
+    return _result(corr, labels_arr, keep, sub_groups, recorded, timings, int(X.shape[1]), inputs)
+
+
+def _corrector_params(options: CleanOptions) -> dict[str, Any]:
+    """The options :class:`~pico.corrector.IterativeCorrector` takes, as recorded."""
+    params = {
+        key: getattr(options, key)
+        for key in (
+            "n_branches", "n_folds", "n_iterations", "relabel_threshold", "relabel_odds",
+            "training_odds", "review_threshold", "top_k", "max_class_loss", "history",
+            "confidence_scale", "min_class_recall", "n_jobs", "random_state",
+        )
+    }
+    protect, catch_all = options.protect, options.catch_all
+    params["protect"] = list(protect) if protect is not None else None
+    params["catch_all"] = (
+        catch_all if catch_all is None or isinstance(catch_all, str) else list(catch_all)
+    )
+    return params
+
+
+def _result(
+    corr: IterativeCorrector,
+    labels_arr: np.ndarray,
+    keep: np.ndarray,
+    groups: np.ndarray | None,
+    options: dict[str, Any],
+    timings: dict[str, float],
+    n_features: int,
+    inputs: dict[str, Any],
+) -> CleanResult:
+    """The :class:`CleanResult` of a fitted corrector over the labeled rows ``keep``."""
+    n = len(labels_arr)
 
     def spread(values: np.ndarray, fill: Any, dtype: Any = object) -> np.ndarray:
         """Per-row array over all N rows: ``values`` on labeled rows, ``fill`` elsewhere."""
@@ -399,48 +391,80 @@ def clean(
 
     out_labels = labels_arr.copy()
     out_labels[keep] = corr.labels_
-    confidence = spread(corr.confidence_, np.nan, float)
     status = spread(corr.status_, "skipped")
-    suggested = spread(corr.suggested_, None)
-    suggested_conf = spread(corr.suggested_confidence_, np.nan, float)
-    given_conf = spread(corr.given_confidence_, np.nan, float)
-    label_history = spread(corr.classes_[corr.history_], None)
-    options = {
-        "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
-        "featurizer": type(featurizer).__name__,
-        **params,
-        "engine": engine,
-        "store": store,
-        **({"spark_master": spark_master} if store == "spark" else {}),
-        **(
-            {"ray_address": ray_address, "cpus_per_checker": cpus_per_checker,
-             "gpus_per_checker": gpus_per_checker}
-            if engine == "ray" else {}
-        ),
-        "merge_duplicates": merge_duplicates,
-        "max_text_chars": max_text_chars if texts else None,
-    }
+    runner_up, runner_up_p = runner_up_labels(corr.model_, corr.codes_, corr.classes_)
     summary = build_summary(
         given=labels_arr,
         labels=out_labels,
         status=status,
         corrector=corr,
         keep=keep,
-        groups=sub_groups,
+        groups=groups,
         options=options,
-        timings={
-            "featurize_seconds": round(t_feat, 3),
-            "correct_seconds": round(t_corr, 3),
-            "total_seconds": round(time.perf_counter() - t0, 3),
-        },
-        n_features=int(X.shape[1]),
+        timings=timings,
+        n_features=n_features,
     )
-    summary["inputs"] = {"texts_cut": n_cut, "label_variants": variants}
-    summary["review_reasons"] = dict(corr.review_reasons_)
+    summary.review_reasons = dict(corr.review_reasons_)
+    summary.inputs = inputs
     return CleanResult(
-        out_labels, confidence, status, suggested, suggested_conf, given_conf, label_history,
-        summary,
+        out_labels,
+        spread(corr.confidence_, np.nan, float),
+        status,
+        spread(corr.suggested_, None),
+        spread(corr.suggested_confidence_, np.nan, float),
+        spread(corr.given_confidence_, np.nan, float),
+        spread(corr.classes_[corr.history_], None),
+        summary.to_dict(),
+        label_quality=spread(corr.given_confidence_, np.nan, float),
+        runner_up=spread(runner_up, None),
+        runner_up_probability=spread(runner_up_p, np.nan, float),
     )
+
+
+def _clean_given(
+    data: Any,
+    labels_arr: np.ndarray,
+    pred_probs: Any,
+    classes: Sequence[Any] | None,
+    options: CleanOptions,
+    t0: float,
+) -> CleanResult:
+    """:func:`clean` on predictions made elsewhere: the vote and the rules, no training."""
+    from .predictions import as_predictions
+
+    n = len(labels_arr)
+    if n == 0:
+        raise InvalidInputError("no rows to clean: labels is empty")
+    groups = None
+    if data is not None:
+        check_rows(data, n)
+        if is_texts(data) and options.merge_duplicates:
+            groups = text_groups(data.tolist() if hasattr(data, "tolist") else data)
+    keep = np.flatnonzero(~missing_labels(labels_arr))
+    given = labels_arr[keep]
+    variants = check_labels(given)
+    label_classes, _ = label_codes(given)
+    iterations = as_predictions(
+        pred_probs, labels_arr, label_classes, classes=classes, rows=keep,
+        top_k=options.top_k,
+    )
+    params = _corrector_params(options)
+    params["n_iterations"] = len(iterations)
+    corr = IterativeCorrector(progress=options.progress, **params)
+    sub_groups = groups[keep] if groups is not None else None
+    corr.fit_predictions(iterations, given, groups=sub_groups)
+    recorded = {
+        "pred_probs": True,
+        "checkers": [len(block) for block in iterations],
+        **{k: v for k, v in params.items() if k not in ("n_branches", "n_folds", "n_jobs")},
+        "merge_duplicates": bool(options.merge_duplicates) and groups is not None,
+    }
+    timings = {
+        "correct_seconds": round(time.perf_counter() - t0, 3),
+        "total_seconds": round(time.perf_counter() - t0, 3),
+    }
+    inputs = {"texts_cut": 0, "label_variants": variants}
+    return _result(corr, labels_arr, keep, sub_groups, recorded, timings, 0, inputs)
 
 
 def _store_factory(
@@ -473,64 +497,58 @@ def _store_factory(
 
 
 def _clean_with_trigger(
-    data: Any, labels: np.ndarray, threshold: float, options: dict[str, Any], t0: float
+    data: Any, labels: np.ndarray, options: CleanOptions, t0: float
 ) -> CleanResult:
     """:func:`clean` behind the trigger: check first, then clean nothing, a part, or all."""
     from .trigger import check
 
+    featurizer = options.featurizer
     found = check(
-        data, labels, noise_threshold=threshold, checker=options["checker"],
-        merge_duplicates=options["merge_duplicates"], n_jobs=options["n_jobs"],
-        random_state=options["random_state"], max_text_chars=options["max_text_chars"],
-        catch_all=options["catch_all"],
-        featurizer=None if options["featurizer"] is None else clone(options["featurizer"], safe=False),
+        data, labels, noise_threshold=options.trigger_threshold, checker=options.checker,
+        merge_duplicates=options.merge_duplicates, n_jobs=options.n_jobs,
+        random_state=options.random_state, max_text_chars=options.max_text_chars,
+        catch_all=options.catch_all,
+        featurizer=None if featurizer is None else clone(featurizer, safe=False),
     )
+    behind = replace(options, trigger=False)  # the clean the trigger lets run
+    triggered = {"trigger": True, "trigger_threshold": options.trigger_threshold}
     rec = found.recommendation
     n = len(labels)
     skipped = missing_labels(labels)
     given_conf = 1.0 - found.wrong
     if rec["clean"] and rec["everything"]:
-        result = clean(data, labels, **options)
+        result = _clean_arrays(data, labels, behind, t0)
         result.summary["trigger"] = {**found.summary, "rows_cleaned": int((~skipped).sum())}
-        result.summary["options"] = {
-            **result.summary["options"], "trigger": True, "trigger_threshold": threshold
-        }
+        result.summary["options"] = {**result.summary["options"], **triggered}
         return result
     status = np.where(skipped, "skipped", "kept").astype(object)
     given = labels.astype(object).copy()
     given[skipped] = None
     suggested = given.copy()
-    summary: dict[str, Any]
     if not rec["clean"]:
         history = given[:, None].copy()
-        summary = {
-            "rows": n,
-            "labeled_rows": int((~skipped).sum()),
-            "classes": len(found.classes),
-            "changed": 0,
-            "changed_fraction": 0.0,
-            "estimated_noise_rate": found.noise_rate,
-            "status_counts": {s: int((status == s).sum()) for s in STATUSES},
-            "top_confused_pairs": [],
-            "duplicates": {"conflicting_groups": 0, "conflicting_rows": 0},
-            "iterations": [],
-            "checker_fits": found.summary["checker_fits"],
-            "trigger": {**found.summary, "rows_cleaned": 0},
-            "options": {
-                **{k: v for k, v in options.items() if k not in ("checker", "featurizer", "progress")},
-                "trigger": True,
-                "trigger_threshold": threshold,
+        keep = np.flatnonzero(~skipped)
+        summary = build_summary(
+            given=labels, labels=labels, status=status, keep=keep, groups=None,
+            options={
+                **{k: v for k, v in options.to_dict().items()
+                   if k not in ("checker", "featurizer", "progress")},
+                **triggered,
             },
-            "timings": {"total_seconds": round(time.perf_counter() - t0, 3)},
-        }
+            timings={"total_seconds": round(time.perf_counter() - t0, 3)},
+            classes=label_codes(labels[keep])[0], estimated_noise_rate=found.noise_rate,
+            checker_fits=found.summary["checker_fits"],
+        )
+        summary.trigger = {**found.summary, "rows_cleaned": 0}
         return CleanResult(
             labels.copy(), given_conf, status, suggested, given_conf.copy(), given_conf.copy(),
-            history, summary,
+            history, summary.to_dict(), label_quality=given_conf.copy(),
+            runner_up=np.full(n, None, dtype=object), runner_up_probability=np.full(n, np.nan),
         )
     focus = {str(c) for c in rec["focus"]}
     rows = np.flatnonzero(~skipped & np.array([str(v) in focus for v in labels], dtype=bool))
-    part = _take(data, rows)
-    sub = clean(part, labels[rows], **options)
+    part = take_rows(data, rows)
+    sub = _clean_arrays(part, labels[rows], behind, t0)
     out_labels = labels.copy()
     out_labels[rows] = sub.labels
     confidence = given_conf.copy()
@@ -543,35 +561,46 @@ def _clean_with_trigger(
     given_confidence[rows] = sub.given_confidence
     history = np.repeat(given[:, None], sub.history.shape[1], axis=1)
     history[rows] = sub.history
-    summary = dict(sub.summary)
-    summary["rows"] = n
-    summary["labeled_rows"] = int((~skipped).sum())
-    summary["changed_fraction"] = int(summary["changed"]) / max(1, int((~skipped).sum()))
-    summary["status_counts"] = {s: int((status == s).sum()) for s in STATUSES}
-    summary["trigger"] = {**found.summary, "rows_cleaned": len(rows)}
-    summary["timings"] = {
-        **dict(summary.get("timings", {})), "total_seconds": round(time.perf_counter() - t0, 3)
+    merged = dict(sub.summary)  # the focus classes' run, counted over every row
+    merged["rows"] = n
+    merged["labeled_rows"] = int((~skipped).sum())
+    merged["changed_fraction"] = int(merged["changed"]) / max(1, int((~skipped).sum()))
+    merged["status_counts"] = {s: int((status == s).sum()) for s in STATUSES}
+    merged["trigger"] = {**found.summary, "rows_cleaned": len(rows)}
+    merged["options"] = {**merged["options"], **triggered}
+    merged["timings"] = {
+        **dict(merged.get("timings", {})), "total_seconds": round(time.perf_counter() - t0, 3)
     }
+    label_quality = given_conf.copy()
+    label_quality[rows] = sub.label_quality
+    runner_up = np.full(n, None, dtype=object)
+    runner_up[rows] = sub.runner_up
+    runner_up_p = np.full(n, np.nan)
+    runner_up_p[rows] = sub.runner_up_probability
     return CleanResult(
         out_labels, confidence, status, suggested, suggested_conf, given_confidence, history,
-        summary,
+        merged, label_quality=label_quality, runner_up=runner_up,
+        runner_up_probability=runner_up_p,
     )
 
 
-def _take(data: Any, rows: np.ndarray) -> Any:
-    if hasattr(data, "iloc"):
-        return data.iloc[rows]
-    if hasattr(data, "shape") and not isinstance(data, (list, tuple)):
-        return data[rows]
-    return [data[i] for i in rows.tolist()]
+class Cleaner(BaseEstimator):  # type: ignore[misc]
+    """Label cleaner for training scripts: a scikit-learn estimator and an imbalanced-learn sampler.
 
-
-class Cleaner:
-    """scikit-learn-style label cleaner for training scripts.
-
-    Takes the options of :func:`clean`. ``fit(X, y)`` sets ``labels_``,
-    ``confidence_``, ``status_`` and ``result_``; ``fit_resample(X, y)`` returns
+    Takes the options of :func:`clean` (the same names and defaults) and validates them
+    in :meth:`fit`. ``fit(X, y)`` cleans the labels ``y`` of ``X`` (texts, or numeric
+    features) and sets ``labels_``, ``confidence_``, ``status_``, ``label_quality_``
+    and ``result_`` (the :class:`CleanResult`); ``fit_resample(X, y)`` returns
     ``(X, corrected_y)`` for use before training a model.
+
+    It is a relabeler: it changes ``y``, not ``X``. A scikit-learn ``Pipeline`` passes
+    only ``X`` from step to step, so it cannot hold a relabeler (or any resampler) as an
+    intermediate step: it raises a ``TypeError`` naming this step when it is fitted.
+    Use ``imblearn.pipeline.Pipeline`` (``pip install imbalanced-learn``), which calls
+    :meth:`fit_resample` of such a step during ``fit`` (and skips it when predicting),
+    or call :meth:`fit_resample` before the scikit-learn pipeline. ``clone``,
+    ``get_params``/``set_params`` and grid searches over its options work as for any
+    estimator.
 
     Examples
     --------
@@ -581,32 +610,79 @@ class Cleaner:
     >>> _, y_clean = cleaner.fit_resample(X, y_noisy)
     >>> bool((y_clean == y_true).mean() > (y_noisy == y_true).mean())
     True
+
+    In an imbalanced-learn pipeline, before the model::
+
+        from imblearn.pipeline import make_pipeline
+        model = make_pipeline(Cleaner(), LogisticRegression()).fit(X, y_noisy)
     """
 
     def __init__(self, **options: Any) -> None:
-        self.options = options
+        unknown = sorted(set(options) - _OPTION_NAMES)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword arguments {', '.join(unknown)}; "
+                "it takes the options of pico.clean"
+            )
+        for name, default in DEFAULTS.to_dict().items():
+            setattr(self, name, options.get(name, default))
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Options passed to :func:`clean`."""
-        return dict(self.options)
+    # scikit-learn reads the parameters off the signature: the options of clean, whose
+    # defaults come from pico.config.
+    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+            for name, default in DEFAULTS.to_dict().items()
+        ]
+    )
 
-    def set_params(self, **params: Any) -> Cleaner:
-        """Update options."""
-        self.options.update(params)
-        return self
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # the labels to clean
+        tags.input_tags.sparse = True
+        tags.input_tags.string = True  # a sequence of texts is featurized
+        return tags
 
     def fit(self, X: Any, y: Any) -> Cleaner:
-        """Clean the labels ``y`` of ``X``."""
-        self.result_ = clean(X, y, **self.options)
+        """Clean the labels ``y`` of ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str, or {array-like, sparse matrix} of shape (N, D)
+            Texts, or numeric features (a DataFrame's columns are features here).
+        y : array-like of shape (N,)
+            Given labels; missing ones (None, NaN, empty) are skipped.
+
+        Returns
+        -------
+        self : Cleaner
+        """
+        from sklearn.utils.validation import validate_data
+
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        if not is_texts(X):
+            X = validate_data(self, X, accept_sparse="csr", ensure_min_samples=2)
+        elif hasattr(self, "n_features_in_"):
+            del self.n_features_in_
+        self.result_ = clean(X, label_array(y), **self.get_params(deep=False))
         labels = self.result_.labels
         if isinstance(y, np.ndarray) and y.dtype != object:
             labels = labels.astype(y.dtype)
         self.labels_ = labels
         self.confidence_ = self.result_.confidence
         self.status_ = self.result_.status
+        self.label_quality_ = self.result_.label_quality
         return self
 
     def fit_resample(self, X: Any, y: Any) -> tuple[Any, np.ndarray]:
-        """Clean and return ``(X, corrected labels)``."""
+        """Clean and return ``(X, corrected labels)``: ``X`` as given, the labels of :meth:`fit`.
+
+        Rows stay (skipped rows keep their label; rows left to review keep theirs):
+        drop ``status_ == "review"`` rows yourself to train on the confident ones only.
+        """
         self.fit(X, y)
         return X, self.labels_

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
+from ._validation import check_fraction, check_int
 from .checkers.linear import SoftmaxRegression
-from .config import CATCH_ALL_NAMES, MIN_CLASS_RECALL
 from .checkpoint import Checkpoint, damaged_checkpoint, load_checkpoint, save_checkpoint
+from .config import CATCH_ALL_NAMES, DEFAULTS
+from .data.inputs import label_codes
 from .exceptions import InvalidInputError
 from .executors.base import Executor
 from .executors.local import LocalExecutor
@@ -28,7 +31,6 @@ __all__ = [
     "IterativeCorrector",
     "catch_all_mask",
     "class_recall",
-    "label_codes",
     "limit_class_loss",
     "relabel_mask",
     "split_shape",
@@ -41,24 +43,6 @@ STATUSES = ("kept", "relabeled", "review", "skipped")
 
 #: Why a move the vote proposed was left to review instead (``review_reasons_``).
 REVIEW_REASONS = ("protected", "catch_all", "weak_class", "low_confidence")
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidInputError(
-            f"The {name!r} parameter must be an integer >= {minimum}. Got {value!r} instead."
-        )
-    return int(value)
-
-
-def _check_fraction(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
-        low <= value <= high
-    ):
-        raise InvalidInputError(
-            f"The {name!r} parameter must be a number in [{low}, {high}]. Got {value!r} instead."
-        )
-    return float(value)
 
 
 #: Rows from which the default split shape is R=2 x F=10 instead of R=4 x F=5.
@@ -96,31 +80,6 @@ def split_shape(
     if n_branches is None:
         n_branches = max(1, CHECKERS_PER_ITERATION // n_folds)
     return int(n_branches), int(n_folds)
-
-
-def label_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct labels and each row's code.
-
-    Raises
-    ------
-    InvalidInputError
-        If the labels mix types that cannot be ordered (numbers and strings).
-
-    Examples
-    --------
-    >>> classes, codes = label_codes(np.array(["b", "a", "b"]))
-    >>> classes.tolist(), codes.tolist()
-    (['a', 'b'], [1, 0, 1])
-    """
-    try:
-        classes, codes = np.unique(labels, return_inverse=True)
-    except TypeError as e:
-        kinds = sorted({type(v).__name__ for v in np.asarray(labels, dtype=object).tolist()})
-        raise InvalidInputError(
-            f"the labels mix {', '.join(kinds)} values (such as 1 and '1'), which cannot be "
-            "told apart or ordered; convert them to one type (e.g. all strings)"
-        ) from e
-    return classes, codes.ravel().astype(np.int64)
 
 
 def relabel_mask(
@@ -272,7 +231,7 @@ def _named_classes(names: list[str], wanted: Any, parameter: str) -> np.ndarray:
     return np.isin(np.array(names, dtype=object), np.array(wanted, dtype=object))
 
 
-class IterativeCorrector:
+class IterativeCorrector(BaseEstimator):  # type: ignore[misc]
     """Find and correct wrong labels by iterated MultiSplit-Train-Check and Bayesian vote.
 
     Each iteration trains ``n_branches x n_folds`` checkers on the current labels, each
@@ -430,6 +389,10 @@ class IterativeCorrector:
         labels first, then each iteration's likeliest labels (``training_odds``).
     model_ : LabelHistoryModel
         The fitted vote / label-history model of the last iteration.
+    noise_matrix_ : NoiseMatrix
+        Its noise matrix, kept sparse (:class:`~pico.vote.noise.NoiseMatrix`).
+    noise_ : ndarray of shape (K, K)
+        The noise matrix, dense (computed on access: K * K floats).
     posterior_ : ndarray of shape (N, K)
         Final posterior over every class (computed on access from ``model_``, which
         keeps each row's candidate classes only: N * K floats).
@@ -464,21 +427,21 @@ class IterativeCorrector:
         self,
         checker: Any = None,
         *,
-        n_branches: int | None = None,
-        n_folds: int | None = None,
-        n_iterations: int = 3,
-        relabel_threshold: float = 0.6,
-        relabel_odds: float = 7.0,
-        training_odds: float = 1.0,
-        review_threshold: float = 0.5,
+        n_branches: int | None = DEFAULTS.n_branches,
+        n_folds: int | None = DEFAULTS.n_folds,
+        n_iterations: int = DEFAULTS.n_iterations,
+        relabel_threshold: float = DEFAULTS.relabel_threshold,
+        relabel_odds: float = DEFAULTS.relabel_odds,
+        training_odds: float = DEFAULTS.training_odds,
+        review_threshold: float = DEFAULTS.review_threshold,
         tol: float = 0.002,
-        top_k: int = 20,
-        max_class_loss: float = 0.5,
-        history: bool = True,
-        confidence_scale: float = 0.7,
-        protect: Any = None,
-        catch_all: Any = "auto",
-        min_class_recall: float = MIN_CLASS_RECALL,
+        top_k: int = DEFAULTS.top_k,
+        max_class_loss: float = DEFAULTS.max_class_loss,
+        history: bool = DEFAULTS.history,
+        confidence_scale: float = DEFAULTS.confidence_scale,
+        protect: Any = DEFAULTS.protect,
+        catch_all: Any = DEFAULTS.catch_all,
+        min_class_recall: float = DEFAULTS.min_class_recall,
         executor: Executor | None = None,
         n_jobs: int = 1,
         store_factory: Callable[[int, int], PredictionStore] | None = None,
@@ -513,19 +476,19 @@ class IterativeCorrector:
 
     def _validate(self) -> None:
         if self.n_branches is not None:
-            _check_int("n_branches", self.n_branches, 1)
+            check_int("n_branches", self.n_branches, 1)
         if self.n_folds is not None:
-            _check_int("n_folds", self.n_folds, 2)
-        _check_int("n_iterations", self.n_iterations, 1)
-        _check_int("top_k", self.top_k, 1)
-        _check_fraction("relabel_threshold", self.relabel_threshold, 0.5, 1.0)
-        _check_fraction("relabel_odds", self.relabel_odds, 1.0, np.inf)
-        _check_fraction("training_odds", self.training_odds, 1.0, np.inf)
-        _check_fraction("review_threshold", self.review_threshold)
-        _check_fraction("tol", self.tol)
-        _check_fraction("max_class_loss", self.max_class_loss)
-        _check_fraction("confidence_scale", self.confidence_scale)
-        _check_fraction("min_class_recall", self.min_class_recall)
+            check_int("n_folds", self.n_folds, 2)
+        check_int("n_iterations", self.n_iterations, 1)
+        check_int("top_k", self.top_k, 1)
+        check_fraction("relabel_threshold", self.relabel_threshold, 0.5, 1.0)
+        check_fraction("relabel_odds", self.relabel_odds, 1.0, np.inf)
+        check_fraction("training_odds", self.training_odds, 1.0, np.inf)
+        check_fraction("review_threshold", self.review_threshold)
+        check_fraction("tol", self.tol)
+        check_fraction("max_class_loss", self.max_class_loss)
+        check_fraction("confidence_scale", self.confidence_scale)
+        check_fraction("min_class_recall", self.min_class_recall)
         if self.checker is not None and not (
             hasattr(self.checker, "fit") and hasattr(self.checker, "predict_proba")
         ):
@@ -550,8 +513,63 @@ class IterativeCorrector:
         -------
         self : IterativeCorrector
         """
+        return self._fit(X, labels, groups, None)
+
+    def fit_predictions(
+        self,
+        pred_probs: Any,
+        labels: Any,
+        *,
+        groups: np.ndarray | None = None,
+    ) -> IterativeCorrector:
+        """Correct ``labels`` from held-out predictions made elsewhere, training nothing.
+
+        Iteration t takes ``pred_probs[t - 1]`` as its checkers' predictions instead of
+        training any; the vote (with ``history``, the label-history model over every
+        iteration given), the relabel rule and the review rules run as in :meth:`fit`.
+        Every iteration given is used (``n_iterations`` and ``tol`` do not apply).
+        :func:`pico.clean` with ``pred_probs`` builds the arguments from matrices.
+
+        Parameters
+        ----------
+        pred_probs : sequence of sequences of SparsePredictions
+            Per iteration, each checker's out-of-sample predictions of every row, shape
+            (N, K), columns in the order of ``np.unique(labels)``.
+        labels : array-like of shape (N,)
+            Given labels; at least two distinct values.
+        groups : ndarray of shape (N,), optional
+            Rows with the same id share one posterior.
+
+        Returns
+        -------
+        self : IterativeCorrector
+
+        Notes
+        -----
+        The vote divides out the class frequencies each iteration's checkers learned
+        from. The first iteration's are taken to be the given labels' and a later
+        iteration's those of the labels pico's own checkers would train on then (the
+        likeliest labels under ``training_odds``).
+        """
+        iterations = [list(block) for block in pred_probs]
+        if not iterations or not all(iterations):
+            raise InvalidInputError(
+                "pred_probs needs at least one matrix of predictions in every iteration"
+            )
+        return self._fit(None, labels, groups, iterations)
+
+    def _fit(
+        self,
+        X: Any,
+        labels: Any,
+        groups: np.ndarray | None,
+        predictions: list[list[SparsePredictions]] | None,
+    ) -> IterativeCorrector:
+        """:meth:`fit`, or with ``predictions`` :meth:`fit_predictions`."""
         self._validate()
         labels = np.asarray(labels)
+        if predictions is not None:  # nothing is trained: only the row count is read
+            X = np.empty((len(labels), 0))
         if X.shape[0] != len(labels):
             raise InvalidInputError(
                 f"X has {X.shape[0]} rows but labels has {len(labels)}; they must match"
@@ -563,6 +581,14 @@ class IterativeCorrector:
                 f"({', '.join(map(str, classes[:3]))})"
             )
         n, k = len(given), len(classes)
+        for t, block in enumerate(predictions or [], 1):
+            for b, pred in enumerate(block, 1):
+                if pred.shape != (n, k):
+                    raise InvalidInputError(
+                        f"the predictions of checker {b} in iteration {t} have shape "
+                        f"{pred.shape}; the labels need ({n}, {k}): a row per label and a "
+                        "column per class"
+                    )
         self.classes_ = classes
         self._review_classes()  # unknown protect / catch_all names fail before any work
         checker = self.checker if self.checker is not None else SoftmaxRegression()
@@ -572,6 +598,11 @@ class IterativeCorrector:
             if self.store_factory is not None
             else MemoryStore(n, k, top_k=self.top_k, keep_iterations=None if self.history else 1)
         )
+        if predictions is not None and not hasattr(store, "add_sparse"):
+            raise InvalidInputError(
+                f"given predictions need a store with add_sparse(); {type(store).__name__} "
+                "has none. Use the memory store"
+            )
         if self.resume and self.checkpoint_dir is None:
             raise InvalidInputError("resume=True needs checkpoint_dir (the run's checkpoints)")
         if self.checkpoint_dir is not None and not (
@@ -616,7 +647,8 @@ class IterativeCorrector:
             given_p = saved.given_p
             first_t, finished = saved.iteration + 1, saved.finished
             _log.info("resuming after iteration %d", saved.iteration)
-        for t in range(first_t, self.n_iterations + 1):
+        last_t = self.n_iterations if predictions is None else len(predictions)
+        for t in range(first_t, last_t + 1):
             if finished:
                 break
             start = time.perf_counter()
@@ -628,7 +660,11 @@ class IterativeCorrector:
                 if self.progress is not None:
                     self.progress("checker", {"iteration": t, "done": done, "total": total})
 
-            splitter.run(X, trained, k, store, t, progress=tick)
+            if predictions is None:
+                splitter.run(X, trained, k, store, t, progress=tick)
+            else:
+                for b, pred in enumerate(predictions[t - 1]):
+                    store.add_sparse(t, b, pred)  # type: ignore[attr-defined]
             fit_seconds = time.perf_counter() - start
             self._fit_vote(model, store, t, given, groups, trained_history, k)
             voted = t
@@ -672,7 +708,7 @@ class IterativeCorrector:
                 self.progress("iteration", info)
             # Converged when neither the returned labels nor the labels the next
             # checkers would learn move: another iteration would retrain on the same.
-            finished = max(changed, retrained) < self.tol * n
+            finished = predictions is None and max(changed, retrained) < self.tol * n
             if self.checkpoint_dir is not None:
                 begin = time.perf_counter()
                 meta, arrays = store.state()  # type: ignore[attr-defined]
@@ -702,7 +738,7 @@ class IterativeCorrector:
         self.history_ = np.stack(history, axis=1)
         self.training_labels_ = np.stack(trained_history[: len(history) - 1], axis=1)
         self.model_ = model
-        self.noise_ = model.noise_
+        self.noise_matrix_ = model.noise_matrix_
         self.beta_ = model.betas_[-1]
         self.n_iter_ = len(history) - 1
         self.n_fits_ = splitter.n_fits_
@@ -841,6 +877,11 @@ class IterativeCorrector:
             self.review_reasons_[reason] = int(new.sum())
             gated |= new
         return gated
+
+    @property
+    def noise_(self) -> np.ndarray:
+        """The fitted noise matrix, dense (K, K) (computed on access)."""
+        return self.noise_matrix_.toarray()
 
     @property
     def posterior_(self) -> np.ndarray:

@@ -6,7 +6,7 @@ to a one-line message and exit code 2.
 
 from __future__ import annotations
 
-__all__ = ["InvalidInputError", "MissingDependencyError", "PicoError"]
+__all__ = ["InvalidInputError", "MissingDependencyError", "PicoError", "UnknownIntentError"]
 
 
 class PicoError(Exception):
@@ -19,3 +19,14 @@ class InvalidInputError(PicoError, ValueError):
 
 class MissingDependencyError(PicoError, ImportError):
     """An optional dependency is not installed; the message gives the install command."""
+
+
+class UnknownIntentError(InvalidInputError):
+    """A review decision names an intent the data does not have (a typo, or a word).
+
+    ``unknown`` maps each such name to the closest existing intents.
+    """
+
+    def __init__(self, message: str, unknown: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.unknown = unknown

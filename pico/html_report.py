@@ -1,10 +1,12 @@
 """``pico report RUN_DIR``: one self-contained HTML page about a cleaning run.
 
-Everything is drawn here as inline SVG and CSS (no script, no network): the noise
-matrix as a heat map, the changes per intent, the iteration curve, the confidence
-histogram, and the changed utterances grouped by (from -> to) with their confidences.
-It reads the run directory (summary.json, history.csv) and the input file for the
-texts.
+Everything is drawn here as inline SVG and CSS (no script, no network): first the rows
+a person should look at (those left to review, then the changes from the least
+confident up, each with why pico proposed it), then the noise matrix as a heat map,
+the changes per intent, the iteration curve, the confidence histogram, and the changed
+utterances grouped by (from -> to). It reads the run directory (summary.json,
+history.csv) and the input file for the texts (and, for Rasa NLU input, the YAML line
+of each example). ``pico apply`` and the review page redraw it after each decision.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["render_report", "write_report"]
+from .review import explain, review_order
+
+__all__ = ["render_report", "render_run", "write_report"]
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1100px;
@@ -27,8 +31,19 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:
 text-align:left;vertical-align:top}th{background:#f5f5f5}.num{text-align:right}
 .kpi{display:inline-block;margin:0 24px 8px 0}.kpi b{font-size:20px;display:block}
 details{margin:6px 0}summary{cursor:pointer}svg text{font:11px system-ui,sans-serif}
-.muted{color:#777}
+.muted{color:#777}.why{color:#555;font-size:13px}td.lab{white-space:nowrap}
 """
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 row``, ``2 rows``.
+
+    Examples
+    --------
+    >>> plural(1, "row"), plural(3, "row"), plural(0, "match", "matches")
+    ('1 row', '3 rows', '0 matches')
+    """
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
 def _e(value: Any) -> str:
@@ -57,8 +72,8 @@ def _heatmap(noise: dict[str, Any], top: int = 30) -> str:
     diag = dict(zip(classes, noise["diagonal"]))
     cell, left, head = 16, 170, 170
     size = len(shown)
-    parts = [f"<svg role='img' aria-label='noise matrix' width='{left + cell * size + 10}' "
-             f"height='{head + cell * size + 10}'>"]
+    parts = [(f"<svg role='img' aria-label='noise matrix' width='{left + cell * size + 10}' "
+             f"height='{head + cell * size + 10}'>")]
     for i, c in enumerate(shown):
         y = head + i * cell
         parts.append(f"<text x='{left - 4}' y='{y + 12}' text-anchor='end'>{_e(c[:28])}</text>")
@@ -142,7 +157,8 @@ def _histogram(confidence: np.ndarray, status: np.ndarray) -> str:
     if not ok.any():
         return "<p class='muted'>No confidence recorded.</p>"
     bins = np.linspace(0, 1, 21)
-    kinds = [("kept", "#7f8c8d"), ("relabeled", "#c0392b"), ("review", "#f39c12")]
+    kinds = [("kept", "#7f8c8d"), ("relabeled", "#c0392b"), ("review", "#f39c12"),
+             ("reviewed", "#27ae60")]
     counts = {k: np.histogram(confidence[ok & (status == k)], bins)[0] for k, _ in kinds}
     total = np.sum(list(counts.values()), axis=0)
     top = max(int(total.max()), 1)
@@ -164,66 +180,159 @@ def _histogram(confidence: np.ndarray, status: np.ndarray) -> str:
         parts.append(f"<text x='{pad + i * bw:.1f}' y='{h - pad + 14}' "
                      f"text-anchor='middle'>{bins[i]:.2f}</text>")
     for j, (k, color) in enumerate(kinds):
-        parts.append(f"<rect x='{pad + j * 100}' y='4' width='10' height='10' fill='{color}'/>"
-                     f"<text x='{pad + j * 100 + 14}' y='13'>{k}</text>")
+        parts.append(f"<rect x='{pad + j * 110}' y='4' width='10' height='10' fill='{color}'/>"
+                     f"<text x='{pad + j * 110 + 14}' y='13'>{k}</text>")
     parts.append("</svg>")
     return ("<p>pico_confidence of every row's final label, by status.</p>" + "".join(parts))
+
+
+def _where(frame: pd.DataFrame) -> tuple[str, str]:
+    """The heading of the position column and its attribute: the YAML line or the row."""
+    return ("line", "line") if "line" in frame.columns else ("row", "row")
+
+
+def _why(r: Any, iterations: list[str]) -> str:
+    def num(name: str) -> float | None:
+        value = getattr(r, name, None)
+        return None if value is None else float(value)
+
+    return explain(
+        given=str(r.given), label=str(r.final), suggested=str(r.suggested), status=str(r.status),
+        confidence=float(r.confidence), suggested_confidence=num("suggested_confidence"),
+        given_confidence=num("given_confidence"),
+        path=[str(getattr(r, c)) for c in ["given", *iterations]] if iterations else None,
+        runner_up=str(getattr(r, "runner_up", "") or ""),
+        runner_up_confidence=num("runner_up_confidence"),
+    )
+
+
+def _look_first(frame: pd.DataFrame, iterations: list[str], shown: int = 150) -> str:
+    """Rows left to review, then the changes from the least confident up, with why."""
+    pick = frame[frame["status"].isin(["review", "relabeled"])]
+    head, attr = _where(frame)
+    decided = frame[frame["status"] == "reviewed"]
+    out = []
+    if pick.empty:
+        out.append("<p class='muted'>No row is left to review and no label was changed.</p>")
+    else:
+        order = review_order(pick["status"].to_numpy(dtype=object),
+                             pick["confidence"].to_numpy(dtype=float))
+        pick = pick.iloc[order]
+        n_review = int((pick["status"] == "review").sum())
+        body = "".join(
+            f"<tr class='{_e(r.status)}'><td class='num'>{_e(getattr(r, attr))}</td>"
+            f"<td>{_e(r.text)}</td><td class='lab'>{_e(r.given)}</td>"
+            f"<td class='lab'>{'&rarr; ' if r.status == 'relabeled' else '? '}"
+            f"{_e(r.final if r.status == 'relabeled' else r.suggested)}</td>"
+            f"<td class='num'>{r.confidence:.2f}</td><td class='why'>{_e(_why(r, iterations))}"
+            "</td></tr>"
+            for r in pick.head(shown).itertuples()
+        )
+        more = (f"<p class='muted'>and {plural(len(pick) - shown, 'more row')} (all of them "
+                "in the changed utterances below; the uncertain ones in review.csv)</p>"
+                if len(pick) > shown else "")
+        out.append(
+            f"<p>{plural(n_review, 'row')} left to a person (? suggested label), then "
+            f"{plural(len(pick) - n_review, 'change')} (&rarr; new label) from the least "
+            "confident up. Confidence: the probability that the row's label (given, or "
+            "new) is right. Decide them with <code>pico review RUN_DIR</code> or in "
+            "review.csv with <code>pico apply</code>.</p>"
+            f"<table><tr><th>{head}</th><th>text</th><th>given</th><th>pico</th>"
+            f"<th>confidence</th><th>why</th></tr>{body}</table>{more}"
+        )
+    if not decided.empty:
+        body = "".join(
+            f"<tr><td class='num'>{_e(getattr(r, attr))}</td><td>{_e(r.text)}</td>"
+            f"<td class='lab'>{_e(r.given)}</td><td class='lab'>{_e(r.final)}</td></tr>"
+            for r in decided.itertuples()
+        )
+        out.append(f"<h3>Decided by a person ({plural(len(decided), 'row')})</h3>"
+                   f"<table><tr><th>{head}</th><th>text</th><th>given</th><th>now</th></tr>"
+                   f"{body}</table>")
+    return "".join(out)
 
 
 def _changes(frame: pd.DataFrame, examples: int = 20) -> str:
     moved = frame[frame["status"] == "relabeled"]
     if moved.empty:
         return "<p class='muted'>No label was changed.</p>"
+    head, attr = _where(frame)
     groups = moved.groupby(["given", "final"], sort=False)
     order = sorted(groups.groups.items(), key=lambda kv: -len(kv[1]))
     out = []
     for n, ((a, b), idx) in enumerate(order):
-        rows = moved.loc[idx].sort_values("confidence", ascending=False)
+        rows = moved.loc[idx].sort_values("confidence", ascending=True, kind="stable")
         body = "".join(
-            f"<tr><td class='num'>{int(r.row)}</td><td>{_e(r.text)}</td>"
+            f"<tr><td class='num'>{_e(getattr(r, attr))}</td><td>{_e(r.text)}</td>"
             f"<td class='num'>{r.confidence:.2f}</td></tr>"
             for r in rows.head(examples).itertuples()
         )
-        more = f"<p class='muted'>and {len(rows) - examples} more</p>" if len(rows) > examples else ""
+        more = (f"<p class='muted'>and {plural(len(rows) - examples, 'more row')}</p>"
+                if len(rows) > examples else "")
         out.append(
             f"<details{' open' if n < 3 else ''}><summary><b>{_e(a)}</b> &rarr; <b>{_e(b)}</b>: "
-            f"{len(rows)} rows</summary><table><tr><th>row</th><th>text</th><th>confidence"
-            f"</th></tr>{body}</table>{more}</details>"
+            f"{plural(len(rows), 'row')}</summary><table><tr><th>{head}</th><th>text</th>"
+            f"<th>confidence</th></tr>{body}</table>{more}</details>"
         )
-    return "".join(out)
+    return "<p>The least confident first in each group.</p>" + "".join(out)
 
 
 def render_report(summary: dict[str, Any], history: pd.DataFrame,
-                  texts: list[str] | None) -> str:
-    """The report page as one HTML string."""
+                  texts: list[str] | None, lines: list[int] | None = None) -> str:
+    """The report page as one HTML string.
+
+    Parameters
+    ----------
+    summary : dict
+        The run's summary.json.
+    history : DataFrame
+        The run's history.csv.
+    texts : list of str or None
+        The text of every row (None: not shown).
+    lines : list of int or None
+        The input file's line of every row (Rasa NLU YAML), shown instead of the row.
+    """
     frame = history.copy()
     frame["text"] = texts if texts is not None else [""] * len(frame)
-    conf = pd.to_numeric(frame.get("confidence", pd.Series(np.nan, index=frame.index)),
-                         errors="coerce").to_numpy(dtype=float)
-    frame["confidence"] = conf
+    if lines is not None:
+        frame["line"] = lines
+    for column in ("confidence", "suggested_confidence", "given_confidence",
+                   "runner_up_confidence"):
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    if "confidence" not in frame.columns:
+        frame["confidence"] = np.nan
+    if "suggested" not in frame.columns:
+        frame["suggested"] = frame["final"]
+    conf = frame["confidence"].to_numpy(dtype=float)
+    iterations = [c for c in frame.columns if str(c).startswith("iteration_")]
     per_class = summary.get("per_class", {})
     busiest = sorted(per_class.items(),
                      key=lambda kv: -(kv[1]["relabeled_away"] + kv[1]["relabeled_into"]))[:30]
     bars = [(c, [float(v["relabeled_away"]), float(v["relabeled_into"])]) for c, v in busiest
             if v["relabeled_away"] + v["relabeled_into"] > 0]
-    sc = summary.get("status_counts", {})
+    status = frame["status"].to_numpy(dtype=object)
     noise = summary.get("noise_matrix")
-    kpis = [("rows", summary.get("rows")), ("classes", summary.get("classes")),
-            ("relabeled", sc.get("relabeled", 0)), ("review", sc.get("review", 0)),
-            ("estimated noise", f"{100 * summary.get('estimated_noise_rate', 0):.1f}%")]
+    kpis = [("rows", f"{summary.get('rows', len(frame)):,}"),
+            ("classes", summary.get("classes")),
+            ("relabeled", int((status == "relabeled").sum())),
+            ("to review", int((status == "review").sum()))]
+    if (status == "reviewed").any():
+        kpis.append(("decided by a person", int((status == "reviewed").sum())))
+    kpis.append(("estimated noise", f"{100 * summary.get('estimated_noise_rate', 0):.1f}%"))
     sections = [
         ("summary", "Summary",
          "".join(f"<span class='kpi'><b>{_e(v)}</b>{_e(k)}</span>" for k, v in kpis)
          + f"<p class='muted'>Input {_e(summary.get('input', '?'))}; output "
            f"{_e(summary.get('output', '?'))}.</p>"),
+        ("to-review", "Look at these first", _look_first(frame, iterations)),
         ("noise-matrix", "Noise matrix",
          _heatmap(noise) if noise else "<p class='muted'>Not recorded by this run.</p>"),
         ("changes-per-intent", "Changes per intent",
          "<p>Rows relabeled away from each intent and into it (the 30 busiest).</p>"
          + _bars(bars, ["away", "into"], ["#c0392b", "#2980b9"])),
         ("iterations", "Iterations", _curve(summary.get("iterations", []))),
-        ("confidence", "Confidence",
-         _histogram(conf, frame["status"].to_numpy(dtype=object))),
+        ("confidence", "Confidence", _histogram(conf, status)),
         ("changed-utterances", "Changed utterances", _changes(frame)),
     ]
     body = "".join(f"<section id='{sid}'><h2>{_e(title)}</h2>{content}</section>"
@@ -234,45 +343,29 @@ def render_report(summary: dict[str, Any], history: pd.DataFrame,
             f"<h1>pico cleaning report</h1>{body}</body></html>")
 
 
+def render_run(data: Any) -> str:
+    """The report page of a run read by :func:`pico.run.read_run`."""
+    return render_report(data.summary, data.history, data.texts, data.lines)
+
+
 def write_report(
     run_dir: Path, output: Path | None = None, *, encoding: str | None = None
 ) -> Path:
     """Read RUN_DIR and write its report (default ``RUN_DIR/report.html``).
 
-    The changed utterances show their texts when the run's input is still the file the
-    run read (same SHA-256), read with ``encoding`` (default: the run's own).
+    The texts are shown when the run's input is still the file the run read (same
+    SHA-256), read with ``encoding`` (default: the run's own); for Rasa NLU input each
+    row shows its line in the YAML file.
     """
-    import logging
+    from .data.io import write_text
+    from .run import read_run
 
-    from .data.io import read_table, write_text
-    from .exceptions import InvalidInputError
-    from .report import load_summary
-    from .run import RunDirectory
-
-    run = RunDirectory.open(run_dir)
-    record = run.record()
-    summary = load_summary(run.path)
-    history = read_table(run / "history.csv", format="csv")
-    options = summary.get("options", {})
-    texts = None
-    column = options.get("text_column")
-    if column:
-        try:
-            source = run.verify_input(record, doing="show the texts")
-        except InvalidInputError as e:
-            logging.getLogger("pico").warning("%s; the report shows no texts", e)
-        else:
-            frame = read_table(
-                source, format=options.get("format"),
-                encoding=encoding or options.get("encoding") or "utf-8",
-            )
-            if column in frame.columns and len(frame) == len(history):
-                texts = frame[column].astype(str).tolist()
-    html = render_report(summary, history, texts)
+    data = read_run(run_dir, encoding=encoding)
+    html = render_run(data)
     if output is not None:
         write_text(html, output)
         return output
-    out = run / "report.html"
-    with run.lock():
+    out = data.run / "report.html"
+    with data.run.lock():
         write_text(html, out)
     return out

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .corrector import STATUSES
+from .results import CheckEstimate, RunSummary
 
-__all__ = ["build_summary", "format_check", "format_summary", "load_summary", "noise_entries"]
+__all__ = ["build_summary", "check_reason", "format_check", "format_summary", "noise_entries"]
 
 
 def build_summary(
@@ -18,29 +18,35 @@ def build_summary(
     given: np.ndarray,
     labels: np.ndarray,
     status: np.ndarray,
-    corrector: Any,
     keep: np.ndarray,
     groups: np.ndarray | None,
     options: dict[str, Any],
     timings: dict[str, float],
-    n_features: int,
+    corrector: Any = None,
+    classes: np.ndarray | None = None,
+    n_features: int | None = None,
+    estimated_noise_rate: float | None = None,
+    checker_fits: int = 0,
     top_pairs: int = 20,
-) -> dict[str, Any]:
-    """JSON-ready summary of a cleaning run.
+) -> RunSummary:
+    """The summary of a cleaning run (:class:`~pico.results.RunSummary`).
 
     Parameters
     ----------
     given, labels, status : ndarray of shape (N,)
         Given labels, corrected labels and row statuses for all rows.
-    corrector : IterativeCorrector
-        The fitted corrector (labeled rows only).
     keep : ndarray
         Indices of the labeled rows.
     groups : ndarray or None
         Duplicate-group id of each labeled row.
     options, timings : dict
         Recorded as they are.
-    n_features : int
+    corrector : IterativeCorrector, optional
+        The fitted corrector (labeled rows only): the classes, the iterations, the
+        checker fits and the noise matrix come from it. Without one (the trigger
+        cleaned nothing) they come from ``classes``, ``estimated_noise_rate`` and
+        ``checker_fits``, and there is no noise matrix.
+    n_features : int, optional
         Width of the feature matrix.
     top_pairs : int, default=20
         Confused pairs listed.
@@ -50,10 +56,19 @@ def build_summary(
     f = labels[keep].astype(str)
     changed = g != f
     pairs = Counter(zip(g[changed].tolist(), f[changed].tolist()))
+    reliability: list[float | None]
+    if corrector is not None:
+        classes = corrector.classes_
+        reliability = [round(float(r), 4) for r in corrector.noise_matrix_.diagonal]
+        estimated_noise_rate = corrector.iterations_[-1]["estimated_noise_rate"]
+        checker_fits = corrector.n_fits_
+    if classes is None or estimated_noise_rate is None:
+        raise ValueError("build_summary needs a corrector, or classes and estimated_noise_rate")
+    if corrector is None:
+        reliability = [None] * len(classes)
     per_class: dict[str, dict[str, Any]] = {}
-    reliability = np.diag(corrector.noise_)
     st = status[keep]
-    for ci, c in enumerate(corrector.classes_.astype(str).tolist()):
+    for ci, c in enumerate(classes.astype(str).tolist()):
         mine = g == c
         per_class[c] = {
             "given": int(mine.sum()),
@@ -61,104 +76,95 @@ def build_summary(
             "relabeled_away": int((mine & changed).sum()),
             "relabeled_into": int(((f == c) & changed).sum()),
             "review": int((mine & (st == "review")).sum()),
-            "estimated_reliability": round(float(reliability[ci]), 4),
+            "estimated_reliability": reliability[ci],
         }
     emptied = [c for c, v in per_class.items() if v["given"] > 0 and v["final"] == 0]
-    duplicates: dict[str, int] = {
-        "groups": 0,
-        "rows": 0,
-        "conflicting_groups": 0,
-        "conflicting_rows": 0,
-        "conflicting_rows_relabeled": 0,
-        "conflicting_groups_resolved": 0,
-    }
-    if groups is not None:
-        _, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
-        inverse = inverse.ravel()
-        dup_rows = sizes[inverse] > 1
-        conflict = np.zeros(len(sizes), dtype=bool)
-        unresolved = np.zeros(len(sizes), dtype=bool)
-        first: dict[int, str] = {}
-        final_first: dict[int, str] = {}
-        for gi, lab, fin in zip(inverse.tolist(), g.tolist(), f.tolist()):
-            if first.setdefault(gi, lab) != lab:
-                conflict[gi] = True
-            if final_first.setdefault(gi, fin) != fin:
-                unresolved[gi] = True
-        rows = conflict[inverse]
-        duplicates = {
-            "groups": int((sizes > 1).sum()),
-            "rows": int(dup_rows.sum()),
-            "conflicting_groups": int(conflict.sum()),
-            "conflicting_rows": int(rows.sum()),
-            "conflicting_rows_relabeled": int((rows & changed).sum()),
-            "conflicting_groups_resolved": int((conflict & ~unresolved).sum()),
-        }
     n_labeled = len(keep)
-    return {
-        "rows": len(status),
-        "labeled_rows": int(n_labeled),
-        "classes": len(corrector.classes_),
-        "features": int(n_features),
-        "status_counts": {s: int(counts.get(s, 0)) for s in STATUSES},
-        "changed": int(changed.sum()),
-        "changed_fraction": round(float(changed.mean()) if n_labeled else 0.0, 6),
-        "estimated_noise_rate": round(
-            float(corrector.iterations_[-1]["estimated_noise_rate"]), 6
-        ),
-        "iterations": corrector.iterations_,
-        "checker_fits": int(corrector.n_fits_),
-        "top_confused_pairs": [
+    return RunSummary(
+        rows=len(status),
+        labeled_rows=int(n_labeled),
+        classes=len(classes),
+        features=None if n_features is None else int(n_features),
+        status_counts={s: int(counts.get(s, 0)) for s in STATUSES},
+        changed=int(changed.sum()),
+        changed_fraction=round(float(changed.mean()) if n_labeled else 0.0, 6),
+        estimated_noise_rate=round(float(estimated_noise_rate), 6),
+        iterations=corrector.iterations_ if corrector is not None else [],
+        checker_fits=int(checker_fits),
+        top_confused_pairs=[
             {"from": a, "to": b, "count": int(n)} for (a, b), n in pairs.most_common(top_pairs)
         ],
-        "per_class": per_class,
-        "emptied_classes": emptied,
-        "guarded_classes": {k: int(v) for k, v in corrector.guarded_classes_.items()},
-        "noise_matrix": noise_entries(corrector.classes_, corrector.noise_),
-        "duplicates": duplicates,
-        "options": options,
-        "timings": timings,
+        per_class=per_class,
+        emptied_classes=emptied,
+        guarded_classes=(
+            {k: int(v) for k, v in corrector.guarded_classes_.items()}
+            if corrector is not None else {}
+        ),
+        noise_matrix=(
+            noise_entries(corrector.classes_, corrector.noise_matrix_)
+            if corrector is not None else None
+        ),
+        duplicates=_duplicates(groups, g, f, changed),
+        options=options,
+        timings=timings,
+    )
+
+
+def _duplicates(
+    groups: np.ndarray | None, g: np.ndarray, f: np.ndarray, changed: np.ndarray
+) -> dict[str, int]:
+    """Groups of identical texts among the labeled rows, and those whose labels conflict."""
+    if groups is None:
+        return dict.fromkeys(
+            ("groups", "rows", "conflicting_groups", "conflicting_rows",
+             "conflicting_rows_relabeled", "conflicting_groups_resolved"), 0
+        )
+    _, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    dup_rows = sizes[inverse] > 1
+    conflict = np.zeros(len(sizes), dtype=bool)
+    unresolved = np.zeros(len(sizes), dtype=bool)
+    first: dict[int, str] = {}
+    final_first: dict[int, str] = {}
+    for gi, lab, fin in zip(inverse.tolist(), g.tolist(), f.tolist()):
+        if first.setdefault(gi, lab) != lab:
+            conflict[gi] = True
+        if final_first.setdefault(gi, fin) != fin:
+            unresolved[gi] = True
+    rows = conflict[inverse]
+    return {
+        "groups": int((sizes > 1).sum()),
+        "rows": int(dup_rows.sum()),
+        "conflicting_groups": int(conflict.sum()),
+        "conflicting_rows": int(rows.sum()),
+        "conflicting_rows_relabeled": int((rows & changed).sum()),
+        "conflicting_groups_resolved": int((conflict & ~unresolved).sum()),
     }
 
 
-def load_summary(run_dir: Path) -> dict[str, Any]:
-    """The summary.json of a run directory, or an error saying what RUN_DIR must be."""
-    from .exceptions import InvalidInputError
-    from .run import read_json_file
-
-    path = Path(run_dir) / "summary.json"
-    if not path.exists():
-        raise InvalidInputError(
-            f"{run_dir} holds no finished run (no summary.json); pass the folder a finished "
-            "pico clean wrote (its --run-dir), or finish the run with pico clean --resume"
-        )
-    summary = read_json_file(path, "the run's summary")
-    if not isinstance(summary.get("options"), dict):
-        raise InvalidInputError(
-            f"{path} is damaged: it has no options. Run pico clean again to rewrite it"
-        )
-    return summary
-
-
-def noise_entries(classes: Any, noise: np.ndarray, floor: float = 0.005) -> dict[str, Any]:
+def noise_entries(classes: Any, noise: Any, floor: float = 0.005) -> dict[str, Any]:
     """The fitted noise matrix, sparse: its diagonal and the off-diagonal entries >= floor.
 
     ``T[c, l]`` is the probability that an example of true class c was given label l.
+    ``noise`` is a :class:`~pico.vote.noise.NoiseMatrix` (as fitted: never made dense)
+    or a dense (K, K) array.
 
     Examples
     --------
     >>> noise_entries(np.array(["a", "b"]), np.array([[0.9, 0.1], [0.001, 0.999]]))
     {'classes': ['a', 'b'], 'diagonal': [0.9, 0.999], 'off': [['a', 'b', 0.1]]}
     """
+    from .vote.noise import NoiseMatrix
+
     names = [str(c) for c in np.asarray(classes).tolist()]
-    off = noise.copy()
-    np.fill_diagonal(off, 0.0)
-    rows, cols = np.nonzero(off >= floor)
+    if not isinstance(noise, NoiseMatrix):
+        noise = NoiseMatrix.from_dense(np.asarray(noise, dtype=np.float64))
+    rows, cols, values = noise.off_diagonal(floor)
     return {
         "classes": names,
-        "diagonal": [round(float(v), 4) for v in np.diag(noise)],
-        "off": [[names[i], names[j], round(float(off[i, j]), 4)]
-                for i, j in zip(rows.tolist(), cols.tolist())],
+        "diagonal": [round(float(v), 4) for v in noise.diagonal],
+        "off": [[names[i], names[j], round(float(v), 4)]
+                for i, j, v in zip(rows.tolist(), cols.tolist(), values.tolist())],
     }
 
 
@@ -234,6 +240,53 @@ def format_summary(summary: dict[str, Any], *, output: str | None = None) -> str
     return "\n".join(lines)
 
 
+def check_reason(estimate: CheckEstimate) -> str:
+    """The check's recommendation in one sentence, quoting the summary's rounded rates.
+
+    Examples
+    --------
+    >>> estimate = CheckEstimate(0.02, (0.01, 0.03), 0.02, 0.02, 2.0, 2, 0.03, [], [], [], [],
+    ...                          0.0, [], False, False, [])
+    >>> check_reason(estimate)
+    'estimated 2.0% (1.0-3.0%) wrong labels, not above 3%: cleaning is not needed'
+    """
+    shown = estimate.shown
+    low, high = shown["interval"]
+    pct = f"{100 * shown['noise_rate']:.1f}% ({100 * low:.1f}-{100 * high:.1f}%)"
+    threshold = f"{100 * estimate.noise_threshold:g}%"
+    if not estimate.clean:
+        reason = f"estimated {pct} wrong labels, not above {threshold}: cleaning is not needed"
+    elif estimate.everything:
+        reason = (
+            f"estimated {pct} wrong labels, above {threshold}, spread over most classes: "
+            "clean the whole dataset"
+        )
+    else:
+        reason = (
+            f"estimated {pct} wrong labels, above {threshold}, mostly in "
+            f"{len(estimate.focus)} of {estimate.n_classes} classes: clean those"
+        )
+    collapsed, lookalike = estimate.collapsed_pairs, estimate.lookalike_pairs
+    if collapsed:
+        pairs_say = "1 class has most of its rows" if len(collapsed) == 1 else (
+            f"{len(collapsed)} classes have most of their rows"
+        )
+        reason += (
+            f"; {pairs_say} labeled as another class (counted in the estimate: see "
+            "collapsed pairs)"
+        )
+    if lookalike and estimate.lookalike_excess >= 1.0:  # rows the vote does not count
+        pairs_say = "1 pair of classes looks" if len(lookalike) == 1 else (
+            f"{len(lookalike)} pairs of classes look"
+        )
+        reason += (
+            f"; {pairs_say} alike to the checkers: if that is mislabeling rather than "
+            f"overlapping classes, up to {100 * shown['noise_rate_upper']:.1f}% of labels "
+            "are wrong"
+        )
+    return reason
+
+
 def format_check(summary: dict[str, Any], *, top: int = 10) -> str:
     """The result of ``pico check`` as a few human-readable lines.
 
@@ -275,26 +328,18 @@ def format_check(summary: dict[str, Any], *, top: int = 10) -> str:
             f"  {p['given']} -> {p['probable']}: {p['expected_rows']:.1f}"
             for p in summary["pairs"][:top]
         ]
-    collapsed = summary.get("collapsed_pairs") or []
-    if collapsed:
-        lines.append(
-            "collapsed pairs (given label ~ class most of whose rows it carries: rows, rows "
-            "still labeled as that class; counted in the estimate):"
-        )
-        lines += [
-            f"  {p['given']} ~ {p['like']}: {p['rows']:.1f}, {p['like_rows']}"
-            for p in collapsed[:top]
-        ]
-    lookalike = summary.get("lookalike_pairs") or []
-    if lookalike:
-        lines.append(
-            "look-alike pairs (given label ~ class its rows look like: rows, of which the "
-            "estimate counts):"
-        )
-        lines += [
-            f"  {p['given']} ~ {p['like']}: {p['rows']:.1f}, {p['vote_rows']:.1f}"
-            for p in lookalike[:top]
-        ]
+    for key, title, last in (
+        ("collapsed_pairs", ("collapsed pairs (given label ~ class most of whose rows it "
+                             "carries: rows, rows still labeled as that class; counted in "
+                             "the estimate):"), "{like_rows}"),
+        ("lookalike_pairs", ("look-alike pairs (given label ~ class its rows look like: "
+                             "rows, of which the estimate counts):"), "{vote_rows:.1f}"),
+    ):
+        listed = summary.get(key) or []
+        if listed:
+            lines.append(title)
+            lines += [("  {given} ~ {like}: {rows:.1f}, " + last).format(**p)
+                      for p in listed[:top]]
     dups = summary["conflicting_duplicates"]
     if dups:
         lines.append(

@@ -3,14 +3,19 @@
 ``pico clean`` writes ``review.csv`` in the run directory: the rows marked ``review``
 and the changes made with low confidence, the most useful look first. A person fills
 its ``decision`` column (``accept`` the suggestion, ``reject`` it and keep the given
-label, or write another label) and ``pico apply RUN_DIR review.csv`` merges the
-decisions into the cleaned dataset and the label history. The given labels are never
-overwritten: they stay in the input's label column and in the history's ``given``.
+label, or write an existing label) and ``pico apply RUN_DIR review.csv`` merges the
+decisions into the cleaned dataset and the label history (:mod:`pico.decisions` reads
+the run and writes the files; ``pico review`` fills the column from a local page). The
+given labels are never overwritten: they stay in the input's label column and in the
+history's ``given``. This module holds the pure parts: the table, the merge, the log,
+the checks of decision names and the one-line "why" of a change.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -19,9 +24,13 @@ import pandas as pd
 from .exceptions import InvalidInputError
 
 __all__ = [
-    "REVIEW_COLUMNS", "apply_decisions", "decision_log", "from_spreadsheet", "review_table",
-    "spreadsheet_safe",
+    "KEYWORDS", "REVIEW_COLUMNS", "apply_decisions", "closest_labels", "count_blank",
+    "decision_log", "explain", "from_spreadsheet", "review_order", "review_table",
+    "spreadsheet_safe", "unknown_labels",
 ]
+
+#: Decisions that are not label names: take the suggestion, or keep the given label.
+KEYWORDS = ("accept", "reject")
 
 #: Columns of review.csv, in order.
 REVIEW_COLUMNS = (
@@ -250,3 +259,147 @@ def decision_log(
     added = entries[np.asarray(fresh, dtype=bool)] if len(entries) else entries
     log = pd.concat([old.reindex(columns=columns), added], ignore_index=True)
     return log, len(added)
+
+
+def _decision(value: Any) -> str:
+    """A decision cell as text: blank for a missing value, spreadsheet quoting undone."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(from_spreadsheet(value)).strip()
+
+
+def count_blank(review: pd.DataFrame) -> int:
+    """Rows of a review table with no decision (blank cells are skipped by apply).
+
+    Examples
+    --------
+    >>> count_blank(pd.DataFrame({"decision": ["accept", "", None, "  "]}))
+    3
+    """
+    if "decision" not in review.columns:
+        return len(review)
+    return sum(not _decision(v) for v in review["decision"].tolist())
+
+
+def closest_labels(name: str, labels: Iterable[Any], n: int = 3) -> list[str]:
+    """The existing labels closest to ``name`` (difflib ratio, ignoring case), best first.
+
+    Examples
+    --------
+    >>> closest_labels("reset_pasword", ["reset_password", "set_password", "weather"])
+    ['reset_password', 'set_password']
+    >>> closest_labels("Weather", ["weather", "music"])
+    ['weather']
+    """
+    by_lower: dict[str, str] = {}
+    for label in sorted(str(v) for v in labels):
+        by_lower.setdefault(label.lower(), label)
+    found = difflib.get_close_matches(str(name).lower(), list(by_lower), n=n, cutoff=0.6)
+    return [by_lower[f] for f in found]
+
+
+def unknown_labels(review: pd.DataFrame, labels: Iterable[Any]) -> dict[str, list[int]]:
+    """Decisions that name a label not in ``labels``: each name with its review rows.
+
+    ``accept`` and ``reject`` (any case) and blank cells are not label names.
+
+    Examples
+    --------
+    >>> review = pd.DataFrame({"row": [0, 1, 2, 3],
+    ...                        "decision": ["accept", "weather", "yes", "reset_pasword"]})
+    >>> unknown_labels(review, ["weather", "reset_password"])
+    {'yes': [2], 'reset_pasword': [3]}
+    """
+    known = {str(v) for v in labels}
+    rows = review["row"].tolist() if "row" in review.columns else list(range(len(review)))
+    out: dict[str, list[int]] = {}
+    for row, value in zip(rows, review["decision"].tolist()):
+        decision = _decision(value)
+        if not decision or decision.lower() in KEYWORDS or decision in known:
+            continue
+        try:
+            where = int(row)
+        except (TypeError, ValueError):
+            where = -1
+        out.setdefault(decision, []).append(where)
+    return out
+
+
+def review_order(status: Any, confidence: Any) -> np.ndarray:
+    """Positions in the order a person should look: ``review`` rows first, then the
+    others, each by ascending confidence (the least sure first; ties by position).
+
+    Examples
+    --------
+    >>> review_order(["relabeled", "review", "relabeled", "review"],
+    ...              [0.7, 0.9, 0.5, 0.2]).tolist()
+    [3, 1, 2, 0]
+    """
+    st = np.asarray(status, dtype=object)
+    conf = pd.to_numeric(pd.Series(list(confidence), dtype=object), errors="coerce")
+    conf = conf.fillna(-1.0).to_numpy(dtype=np.float64)
+    return np.lexsort((np.arange(len(st)), conf, st != "review"))
+
+
+def _p(value: float) -> str:
+    return "<0.01" if 0 < value < 0.005 else f"{value:.2f}"
+
+
+def explain(
+    *,
+    given: str,
+    label: str,
+    suggested: str,
+    status: str,
+    confidence: float,
+    suggested_confidence: float | None = None,
+    given_confidence: float | None = None,
+    path: list[str] | None = None,
+    runner_up: str | None = None,
+    runner_up_confidence: float | None = None,
+) -> str:
+    """One line saying why pico changed a row's label, or left it to a person.
+
+    The vote's evidence when the run recorded it (the fitted posterior of the
+    suggested and of the given label, and the runner-up when it is a third label), else
+    the confidence alone, and where the label moved across iterations (``path``: the
+    given label, then each iteration's).
+
+    Examples
+    --------
+    >>> explain(given="music", label="weather", suggested="weather", status="relabeled",
+    ...         confidence=0.93, suggested_confidence=0.93, given_confidence=0.02,
+    ...         path=["music", "weather", "weather"])
+    'the vote: weather 0.93, music (given) 0.02, 46x as likely; moved in iteration 1'
+    >>> explain(given="a", label="b", suggested="b", status="relabeled", confidence=0.7)
+    'confidence 0.70'
+    """
+    parts = []
+    p_new = np.nan if suggested_confidence is None else float(suggested_confidence)
+    p_given = np.nan if given_confidence is None else float(given_confidence)
+    if not np.isnan(p_new) and suggested != given and not np.isnan(p_given):
+        line = f"the vote: {suggested} {_p(p_new)}, {given} (given) {_p(p_given)}"
+        if p_new >= p_given:
+            ratio = p_new / p_given if p_given > 0 else np.inf
+            line += (", over 100x as likely" if ratio > 100
+                     else f", {ratio:.0f}x as likely" if ratio >= 10
+                     else f", {ratio:.1f}x as likely")
+        p_third = np.nan if runner_up_confidence is None else float(runner_up_confidence)
+        if runner_up and runner_up not in (given, suggested, "None", "nan") \
+                and not np.isnan(p_third):
+            line += f"; runner-up {runner_up} {_p(p_third)}"
+        parts.append(line)
+    elif not np.isnan(p_new):
+        parts.append(f"the vote: {suggested} {_p(p_new)}")
+    elif not np.isnan(confidence):
+        parts.append(f"confidence {confidence:.2f}")
+    if path and len(path) > 1:
+        moves = [t for t in range(1, len(path)) if path[t] != path[t - 1]]
+        if len(moves) >= 2:
+            parts.append("its label changed in iterations " + ", ".join(map(str, moves)))
+        elif moves:
+            parts.append(f"moved in iteration {moves[0]}"
+                         + ("" if label != given else ", then held back"))
+    if status == "review":
+        parts.append("left to a person")
+    return "; ".join(parts)

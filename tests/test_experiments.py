@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from datasets.loaders import datasets_available, hint3_available
+from experiments.loaders import datasets_available, hint3_available
 from experiments.suite import methods as M
 from experiments.suite.metrics import (
     catch_all_flows,
@@ -416,3 +416,83 @@ def test_extra_cells_skip_without_their_folder(
     assert "Skipped: dataset folder not found." in doc.read_text()
     with pytest.raises(SystemExit, match="without the grid"):
         evaluate.main(["--datasets", "clinc150", "hint3-curekart", "--doc", str(doc)])
+
+
+# --- the pages drawn from committed results ---------------------------------------------
+
+
+def test_trigger_variants_are_arguments_of_check() -> None:
+    import importlib
+    import inspect
+
+    import pico
+    from experiments.trigger_variants import VARIANTS
+    from pico.trigger.check import CheckSettings
+
+    check_module = importlib.import_module("pico.trigger.check")
+    parameters = set(inspect.signature(pico.check).parameters)
+    constants = {name: getattr(check_module, name) for name in
+                 ("VOTE", "COLLAPSE_RATIO", "COLLAPSE_COUNT", "CENTROID_TEMPERATURE")}
+    for name, build in VARIANTS.items():
+        kwargs = build()
+        assert set(kwargs) <= parameters, name
+        if "settings" in kwargs:
+            assert isinstance(kwargs["settings"], CheckSettings)
+            assert kwargs["settings"] != CheckSettings(), name  # each differs from the check
+    assert VARIANTS["default"]() == {}
+    assert VARIANTS["vote-10-steps"]()["settings"].vote["max_iter"] == 10
+    assert VARIANTS["no-collapse"]()["settings"].collapse_ratio == float("inf")
+    # building the variants leaves the check's own settings alone
+    assert constants == {name: getattr(check_module, name) for name in constants}
+
+
+def test_trigger_comparisons_are_drawn_from_the_committed_variant_runs() -> None:
+    from experiments.trigger_variants import COMPARISONS, RESULTS, cited_files, render_comparisons
+
+    assert all((RESULTS / name).exists() for name in cited_files())
+    text = "\n".join(render_comparisons())
+    for comparison in COMPARISONS:
+        assert f"### {comparison.title}" in text
+        for row in comparison.rows:
+            saved = json.loads((RESULTS / row.file).read_text())
+            summary = saved["meta"][row.variant]
+            assert (f"| {row.label} | {saved['meta']['seed']} | {summary['within']} of "
+                    f"{summary['cells']} | {100 * summary['mean_abs_error']:.2f} |") in text
+            assert row.baseline is None or row.baseline in {r.label for r in comparison.rows}
+
+
+def test_real_noise_page_shows_the_verdicts_and_counts_them() -> None:
+    from experiments.real_noise import render, verdict_counts
+
+    def change(text: str, confidence: float) -> dict:
+        return {"text": text, "given": "a", "label": "b", "confidence": confidence}
+
+    changes = [change("x  one", 0.95), change("two", 0.8), change("three", 0.5),
+               change("four", 0.4)]
+    results = {
+        "meta": {"command": "python experiments/real_noise.py", "date": "2026-01-01",
+                 "commit": "abc", "machine": {"cpu_count": 2, "python": "3.11"}},
+        "datasets": [{"name": "toy", "rows": 400, "classes": 2, "seconds": 3.2,
+                      "options": {"n_branches": 2, "n_folds": 10, "relabel_odds": 7.0},
+                      "relabeled": 4, "review": 1, "changes": changes}],
+    }
+    verdicts = {"verdicts": {"toy": [
+        {"text": "x one", "given": "a", "label": "b", "verdict": "right"},
+        {"text": "two", "given": "a", "label": "b", "verdict": "wrong"},
+        {"text": "three", "given": "a", "label": "b", "verdict": "unclear",
+         "note": "neither label fits"},
+        {"text": "four", "given": "a", "label": "c", "verdict": "right"},  # another change
+    ]}}
+    page = render(results, verdicts)
+    assert "| 1 | x one | a | b | 0.950 | right |" in page
+    assert "| 3 | three | a | b | 0.500 | unclear (neither label fits) |" in page
+    assert "| 4 | four | a | b | 0.400 | not judged |" in page
+    assert ("Read by hand: 1 right, 1 wrong, 1 unclear, 1 not judged of 4 changes; at "
+            "confidence 0.9 or more, 1 right, 0 wrong, 0 unclear; at confidence 0.7 to 0.9, "
+            "0 right, 1 wrong, 0 unclear; at confidence below 0.7, 0 right, 0 wrong, "
+            "1 unclear, 1 not judged.") in page
+    keyed = {("two", "a", "b"): "wrong"}
+    assert verdict_counts(changes, keyed) == {
+        "right": 0, "wrong": 1, "unclear": 0, "not judged": 3}
+    unread = render(results, None)
+    assert "| 2 | two | a | b | 0.800 | not judged |" in unread and "Read by hand" not in unread

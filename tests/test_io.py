@@ -560,7 +560,7 @@ def test_write_to_unwritable_directory(tmp_path: Path, monkeypatch: Any) -> None
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(pio.tempfile, "NamedTemporaryFile", refuse)
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
     with pytest.raises(InvalidInputError, match="cannot write to the output directory.*writable"):
         write_text("x", tmp_path / "out.txt")
 

@@ -1,4 +1,4 @@
-"""Tests for datasets.loaders (the shared CLINC150, BANKING77 and HINT3 copies)."""
+"""Tests for experiments.loaders (the shared CLINC150, BANKING77 and HINT3 copies)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ _REPO = str(Path(__file__).resolve().parents[1])
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from datasets.loaders import (
+from experiments.loaders import (
     HINT3_CATCH_ALL,
     SHARED_DATASETS,
     clinc150_oos_available,

@@ -71,7 +71,11 @@ def test_clean_then_apply_on_a_table(tmp_path: Path) -> None:
                               "decision": ["accept", "smalltalk"]})
     decisions.to_csv(tmp_path / "reviewed.csv", index=False)
     res = CliRunner().invoke(cli, ["apply", str(run), str(tmp_path / "reviewed.csv")])
+    assert res.exit_code == 2 and "'smalltalk'" in res.output  # not an intent of the data
+    res = CliRunner().invoke(cli, ["apply", str(run), str(tmp_path / "reviewed.csv"),
+                                   "--allow-new-intents"])
     assert res.exit_code == 0, res.output
+    assert "new intent: smalltalk" in res.output
     cleaned = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert cleaned["pico_label"][:2].tolist() == ["weather", "smalltalk"]
     assert cleaned["pico_status"][:2].tolist() == ["reviewed", "reviewed"]

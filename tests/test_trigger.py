@@ -658,7 +658,7 @@ def test_check_on_a_real_bot_with_a_catch_all() -> None:
     """HINT3 sofmattress: 5.4% real mistakes, 144 rows under the catch-all label."""
     import pandas as pd
 
-    from datasets.loaders import SHARED_DATASETS
+    from experiments.loaders import SHARED_DATASETS
 
     folder = SHARED_DATASETS / "hint3" / "sofmattress"
     if not folder.is_dir():
@@ -672,3 +672,24 @@ def test_check_on_a_real_bot_with_a_catch_all() -> None:
     assert all(c["noise_rate"] <= 1.0 for c in found.classes + blind.classes)
     assert not [p for p in found.collapsed_pairs
                 if "NO_NODES_DETECTED" in (p["given"], p["like"])]
+
+
+def test_check_settings_default_to_the_constants_and_reach_the_check() -> None:
+    from pico.trigger.check import CheckSettings
+
+    texts, labels, _ = _collapsed_texts(moved=0.85, seed=1)
+    plain = pico.check(texts, labels, merge_duplicates=False)
+    same = pico.check(texts, labels, merge_duplicates=False, settings=CheckSettings())
+    assert same.noise_rate == plain.noise_rate and same.collapsed_pairs == plain.collapsed_pairs
+    np.testing.assert_array_equal(same.wrong, plain.wrong)
+    assert plain.collapsed_pairs  # the default ratio finds the collapse ...
+    none = pico.check(texts, labels, merge_duplicates=False,
+                      settings=CheckSettings(collapse_ratio=float("inf")))
+    assert none.collapsed_pairs == []  # ... an infinite one finds none: the vote alone
+    assert none.noise_rate == pytest.approx(none.summary["vote_noise_rate"], abs=1e-4)
+    assert none.noise_rate <= plain.noise_rate  # the pairs only add rows the vote misses
+    warm = pico.check(texts, labels, merge_duplicates=False,
+                      settings=CheckSettings(centroid_temperature=3.0))
+    assert warm.summary["options"]["centroid_temperature"] == 3.0
+    with pytest.raises(InvalidInputError, match="CheckSettings"):
+        pico.check(texts, labels, settings={"collapse_ratio": 2.0})

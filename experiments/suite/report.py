@@ -1,4 +1,5 @@
-"""docs/benchmarks.md and its plots, drawn from the suite's JSON results."""
+"""The evaluation suite's page (docs/benchmarks-key.md) and its plots, drawn from its JSON
+results."""
 
 from __future__ import annotations
 
@@ -559,29 +560,4 @@ def render_markdown(results: dict[str, Any], plots: dict[str, list[Path]], doc_d
                         "the vote-only run:", "", *sweep]
     for name in results.get("skipped", []):
         out += ["", f"## {name}", "", "Skipped: dataset folder not found."]
-    if not meta.get("quick"):
-        out += included_pages(doc_dir)
     return "\n".join(out) + "\n"
-
-
-# Pages written by the other experiments, included at the end of the suite's page.
-INCLUDED = (
-    "benchmarks-reading.md",
-    "benchmarks-scale.md",
-    "benchmarks-spark.md",
-    "benchmarks-trigger.md",
-    "benchmarks-engines.md",
-)
-
-
-def included_pages(doc_dir: Path) -> list[str]:
-    """The pages of :data:`INCLUDED` found in ``doc_dir``, one heading level down."""
-    out: list[str] = []
-    for name in INCLUDED:
-        page = doc_dir / name
-        if not page.exists():
-            continue
-        out += ["", f"<!-- included from {name} -->"]
-        for line in page.read_text().splitlines():
-            out.append("#" + line if line.startswith("#") else line)
-    return out

@@ -2,7 +2,7 @@
 
 Drawn from the suite's JSON results (``experiments/evaluate.py --datasets
 hint3-curekart hint3-sofmattress clinc150-fewshot clinc150-catchall``), like
-``report.py`` draws docs/benchmarks.md.
+``report.py`` draws docs/benchmarks-key.md.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def render_real_markdown(results: dict[str, Any]) -> str:
         out += ["", "**Quick mode**: small subsamples; checks the suite runs, measures nothing."]
     out += [
         "",
-        "The evaluation suite's methods ([benchmarks.md](benchmarks.md), *What is compared*: "
+        "The evaluation suite's methods ([benchmarks-key.md](benchmarks-key.md#what-is-compared): "
         "the same TF-IDF features and `SoftmaxRegression()` checker; MultiSplit votes on "
         f"{shared['n_branches']} branches x {shared['n_folds']} folds) on data where "
         "cleaning is hard: real mistakes, intents with a handful of rows, and an "

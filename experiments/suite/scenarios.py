@@ -8,7 +8,7 @@ Noise models (all seeded; ``rate`` is the fraction of rows whose label is change
 
 - ``uniform``: a flipped row takes any other class, uniformly.
 - ``within-group``: another class of the same group (CLINC150: its domain; BANKING77:
-  its topic from :func:`datasets.loaders.banking77_topic`).
+  its topic from :func:`experiments.loaders.banking77_topic`).
 - ``confusable``: one of the 3 classes a checker trained on the clean labels confuses
   it with most (out-of-fold probability mass), chosen in proportion to that mass.
 - ``generic-specific``: disjoint pairs of sibling classes (same group); about half of
@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from datasets.loaders import (
+from experiments.loaders import (
     HINT3_CATCH_ALL,
     banking77_topic,
     clinc150_oos_available,

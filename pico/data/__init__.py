@@ -1,31 +1,25 @@
-"""Data input and output: read and write tables (and Rasa NLU files), pick the columns."""
+"""Data input and output: read and write tables and chatbot platform data, pick the columns.
+
+The public names are those of :mod:`pico.data.io` (``read_table``, ``write_table``,
+``select_columns``, ``FORMATS``, ...). They are loaded on first use, so the light
+modules of this package (:mod:`pico.data.files`, whose format list the command line
+reads) import no pandas.
+"""
 
 from __future__ import annotations
 
-from pico.data.io import (
-    ALL_FORMATS,
-    FORMATS,
-    PathLike,
-    detect_format,
-    read_table,
-    remove_stale_temporaries,
-    same_file,
-    select_columns,
-    write_json,
-    write_table,
-    write_text,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "ALL_FORMATS",
-    "FORMATS",
-    "PathLike",
-    "detect_format",
-    "read_table",
-    "remove_stale_temporaries",
-    "same_file",
-    "select_columns",
-    "write_json",
-    "write_table",
-    "write_text",
-]
+
+def __getattr__(name: str) -> Any:
+    io = importlib.import_module(".io", __name__)
+    if name == "__all__" or name in io.__all__:
+        value = getattr(io, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__getattr__("__all__")))

@@ -1,5 +1,10 @@
 """Read and write the tables pico works on (CSV, TSV, JSON Lines, Parquet).
 
+Chatbot platform data (Rasa NLU files and folders, Microsoft CLU, Dialogflow ES and
+Lex V2 exports) is read into the same kind of table and written back in its own layout
+by :mod:`pico.data.document`; :func:`detect_format` tells them apart by extension and
+content.
+
 The input layer reads a whole file into a :class:`pandas.DataFrame` and turns every
 problem it can detect into one :class:`~pico.exceptions.InvalidInputError` whose message
 names the problem and the fix. CSV and TSV cells are read as the exact strings written
@@ -17,7 +22,6 @@ of a table and validates them.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import datetime as _dt
 import fnmatch
@@ -25,10 +29,10 @@ import io
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,29 +40,42 @@ import pandas as pd
 
 from pico.exceptions import InvalidInputError
 
+from .files import (
+    ALL_FORMATS,
+    DOCUMENT_FORMATS,
+    FORMATS,
+    PathLike,
+    atomic_open,
+    decode_bytes,
+    remove_stale_temporaries,
+    same_file,
+    write_bytes,
+    write_text,
+)
+
 __all__ = [
     "ALL_FORMATS",
+    "DOCUMENT_FORMATS",
     "FORMATS",
     "PathLike",
+    "LabeledTable",
+    "decode_bytes",
     "detect_format",
+    "document_columns",
+    "output_format",
+    "read_labeled",
     "read_table",
     "remove_stale_temporaries",
     "same_file",
     "select_columns",
+    "write_bytes",
     "write_json",
     "write_table",
     "write_text",
 ]
 
-#: A file system path as accepted by every function of this module.
-PathLike = Union[str, "os.PathLike[str]"]
-
-#: The table formats pico reads and writes.
-FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet")
-
-#: Every format pico reads and writes: the table formats and Rasa NLU YAML (a document
-#: whose layout is kept; see :mod:`pico.data.rasa`).
-ALL_FORMATS: tuple[str, ...] = (*FORMATS, "rasa")
+# Extensions whose format is told by the file's content (see detect_format).
+_CONTENT_EXTENSIONS = (".json", ".zip")
 
 # File extension (lower case) -> format.
 _EXTENSIONS: dict[str, str] = {
@@ -94,14 +111,19 @@ _OPTION_NAMES = {
 
 
 def detect_format(path: PathLike, format: str | None = None) -> str:
-    """Return the table format of `path`, from `format` or else from its extension.
+    """Return the format of `path`, from `format`, else its extension, else its content.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file name; only its extension is looked at (case-insensitive): ``.csv``;
-        ``.tsv`` or ``.tab``; ``.jsonl`` or ``.ndjson``; ``.parquet`` or ``.pq``; ``.yml``
-        or ``.yaml`` (Rasa NLU).
+        The file name. Its extension (case-insensitive) names the table formats:
+        ``.csv``; ``.tsv`` or ``.tab``; ``.jsonl`` or ``.ndjson``; ``.parquet`` or
+        ``.pq``; and ``.yml`` or ``.yaml`` is Rasa NLU. An existing folder is a Rasa
+        data folder. For ``.json``, ``.zip`` and any other extension of an existing
+        file the content decides (:func:`pico.data.document.sniff_format`): a CLU
+        project export (JSON with ``projectKind``), a Dialogflow ES agent zip
+        (``agent.json``), a Lex V2 bot zip (``.../Intents/NAME/Intent.json``) or Rasa
+        NLU YAML (``nlu:``).
     format : str, optional
         An explicit format, one of :data:`ALL_FORMATS` (case-insensitive). It wins over the
         extension.
@@ -114,8 +136,8 @@ def detect_format(path: PathLike, format: str | None = None) -> str:
     Raises
     ------
     InvalidInputError
-        If `format` is not one of :data:`ALL_FORMATS`, or if it is None and the extension
-        is not one of the known ones.
+        If `format` is not one of :data:`ALL_FORMATS`, or if it is None and neither the
+        extension nor the content tells the format.
 
     Examples
     --------
@@ -132,23 +154,82 @@ def detect_format(path: PathLike, format: str | None = None) -> str:
                 f"{', '.join(ALL_FORMATS)}."
             )
         return normalized
-    suffix = Path(os.fspath(path)).suffix.lower()
-    try:
+    source = Path(os.fspath(path))
+    suffix = source.suffix.lower()
+    if source.is_dir() and _EXTENSIONS.get(suffix) not in FORMATS:
+        return _folder_format(source)
+    if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
-    except KeyError:
-        known = ", ".join(_EXTENSIONS)
-        shown = repr(suffix) if suffix else "no extension"
+    from .document import sniff_format
+
+    sniffed = sniff_format(source)
+    if sniffed is not None:
+        return sniffed
+    known = ", ".join(_EXTENSIONS)
+    shown = repr(suffix) if suffix else "no extension"
+    if suffix == ".json" and source.is_file():
         raise InvalidInputError(
-            f"cannot tell the format of {os.fspath(path)} from its extension ({shown}); "
-            f"known extensions: {known}. Pass --format with one of {', '.join(ALL_FORMATS)}."
-        ) from None
+            f"{source} is not a Microsoft CLU project export (no \"projectKind\"); pico reads "
+            "JSON tables as JSON Lines (.jsonl, one object per line). Pass --format with one "
+            f"of {', '.join(ALL_FORMATS)}."
+        )
+    if suffix == ".zip" and source.is_file():
+        raise InvalidInputError(
+            f"{source} is neither a Dialogflow ES agent export (agent.json, intents/) nor a "
+            "Lex V2 bot export (BotLocales/LOCALE/Intents/NAME/Intent.json); pass the "
+            "platform's export .zip as downloaded"
+        )
+    raise InvalidInputError(
+        f"cannot tell the format of {os.fspath(path)} from its extension ({shown}) or "
+        f"content; known extensions: {known} (and {', '.join(_CONTENT_EXTENSIONS)} by "
+        f"content). Pass --format with one of {', '.join(ALL_FORMATS)}."
+    )
+
+
+def _folder_format(source: Path) -> str:
+    """A folder is a Rasa data folder; an unzipped platform export is refused."""
+    if (source / "agent.json").is_file():
+        raise InvalidInputError(
+            f"{source} is an unzipped Dialogflow ES agent; pass the agent's export .zip "
+            "(or zip the folder's contents: agent.json, package.json, intents/, entities/)"
+        )
+    if next(source.glob("**/Intents/*/Intent.json"), None) is not None:
+        raise InvalidInputError(
+            f"{source} is an unzipped Lex V2 bot; pass the bot's export .zip"
+        )
+    return "rasa"
+
+
+def output_format(path: PathLike, input_format: str) -> str:
+    """The format to write `path` in, for an input of format `input_format`.
+
+    A table extension (``.csv``, ``.tsv``, ``.jsonl``, ``.parquet``, ...) chooses that
+    table format and ``.yml``/``.yaml`` Rasa NLU; any other name keeps a document input's
+    own format (a CLU export to ``.json``, a Lex or Dialogflow export to ``.zip``, a Rasa
+    folder to a folder); for a table input it is an error.
+
+    Examples
+    --------
+    >>> output_format("out.csv", "clu"), output_format("out.json", "clu")
+    ('csv', 'clu')
+    """
+    suffix = Path(os.fspath(path)).suffix.lower()
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    if input_format in DOCUMENT_FORMATS:
+        return input_format
+    return detect_format(path)
 
 
 # --------------------------------------------------------------------------- reading
 
 
 def read_table(
-    path: PathLike, *, format: str | None = None, encoding: str = "utf-8"
+    path: PathLike,
+    *,
+    format: str | None = None,
+    encoding: str = "utf-8",
+    language: str | None = None,
 ) -> pd.DataFrame:
     """Read a whole table file into a DataFrame; the file is never modified.
 
@@ -157,12 +238,15 @@ def read_table(
     path : str or os.PathLike
         The file to read.
     format : str, optional
-        One of :data:`FORMATS`; by default it is detected from the extension (see
-        :func:`detect_format`).
+        One of :data:`ALL_FORMATS`; by default it is detected from the extension or the
+        content (see :func:`detect_format`).
     encoding : str, default "utf-8"
-        Text encoding of CSV, TSV and JSON Lines files (any Python codec name, such as
-        ``"latin-1"`` or ``"cp949"``). With UTF-8 a leading byte order mark is dropped.
-        Ignored for Parquet.
+        Text encoding of CSV, TSV, JSON Lines, Rasa and CLU files (any Python codec
+        name, such as ``"latin-1"`` or ``"cp949"``). With UTF-8 a leading byte order
+        mark is dropped. Ignored for Parquet and the platform zips (UTF-8).
+    language : str, optional
+        The language to read from a multilingual CLU, Dialogflow ES or Lex V2 export
+        (by default the export's own); an error for other formats.
 
     Returns
     -------
@@ -181,6 +265,10 @@ def read_table(
           else (strings, mixed values, nested lists and objects) is an ``object``
           column of the Python values, with None for missing values.
         * Parquet: read with pyarrow, types as pyarrow converts them.
+        * Documents (:data:`DOCUMENT_FORMATS`): one row per training example, with the
+          columns ``text`` and ``intent`` and a few that say where the example is; the
+          parsed document is kept in ``frame.attrs["pico_document"]`` so that
+          :func:`write_table` can write it back in its own layout.
 
     Raises
     ------
@@ -208,22 +296,29 @@ def read_table(
             f"input file not found: {source}. Check the path (relative paths start from "
             f"the current directory {Path.cwd()})."
         )
+    if fmt in DOCUMENT_FORMATS:
+        from .document import read_document
+
+        doc = read_document(source, fmt, encoding=encoding, language=language)
+        frame = doc.frame()
+        frame.attrs["pico_document"] = doc
+        return frame
+    if language is not None:
+        raise InvalidInputError(
+            f"--language applies to CLU, Dialogflow ES and Lex V2 exports, not to {fmt} "
+            "tables; leave it out"
+        )
     if source.is_dir():
         raise InvalidInputError(
             f"input path is a directory, not a file: {source}. Pass the path of a "
-            f"{', '.join(FORMATS)} file."
+            f"{', '.join(FORMATS)} file (a folder is read as Rasa NLU data with --format "
+            "rasa)."
         )
     if fmt == "parquet":
         frame = _read_parquet(source)
     else:
         text = _decode(source, encoding)
-        if fmt == "rasa":
-            from .rasa import parse_rasa
-
-            doc = parse_rasa(source, text)
-            frame = doc.frame()
-            frame.attrs["rasa_document"] = doc
-        elif fmt == "jsonl":
+        if fmt == "jsonl":
             frame = _read_jsonl(source, text)
         else:
             frame = _read_delimited(source, text, _DELIMITERS[fmt])
@@ -233,7 +328,7 @@ def read_table(
 def _decode(source: Path, encoding: str) -> str:
     """Read `source` as bytes and decode it, explaining any decoding failure."""
     try:
-        codec = codecs.lookup(encoding)
+        codecs.lookup(encoding)  # an unknown encoding is named before the file is read
     except LookupError:
         raise InvalidInputError(
             f"unknown encoding {encoding!r}; pass --encoding with a Python codec name such "
@@ -246,19 +341,7 @@ def _decode(source: Path, encoding: str) -> str:
             f"cannot read {source}: {error.strerror or error}. Check that the file is "
             f"readable."
         ) from error
-    # Drop a UTF-8 byte order mark so that it does not end up in the first column name.
-    skip = len(codecs.BOM_UTF8) if codec.name == "utf-8" and data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        return data[skip:].decode(codec.name)
-    except UnicodeDecodeError as error:
-        offset = error.start + skip
-        line = data.count(b"\n", 0, offset) + 1
-        bad = data[offset : error.end + skip]
-        raise InvalidInputError(
-            f"cannot decode {source} as {encoding}: invalid byte(s) 0x{bad.hex()} at byte "
-            f"offset {offset} (line {line}). Pass --encoding with the file's encoding "
-            f"(for example latin-1, cp1252 or cp949), or re-save the file as UTF-8."
-        ) from None
+    return decode_bytes(data, source, encoding)
 
 
 def _check_unique(source: Path, columns: Sequence[Any]) -> None:
@@ -473,152 +556,6 @@ def _first_line(error: BaseException) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def same_file(a: PathLike, b: PathLike) -> bool:
-    """Tell whether two paths name the same file.
-
-    Existing files are compared by device and inode (so hard links, symbolic links
-    and different spellings of a path are recognised); otherwise the absolute,
-    normalised paths are compared.
-
-    Parameters
-    ----------
-    a, b : str or os.PathLike
-        The two paths.
-
-    Returns
-    -------
-    bool
-        True if both name the same file.
-
-    Examples
-    --------
-    >>> same_file("data/in.csv", "data/../data/in.csv")
-    True
-    >>> same_file("in.csv", "out.csv")
-    False
-    """
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        first = os.path.normcase(os.path.abspath(os.path.realpath(os.fspath(a))))
-        second = os.path.normcase(os.path.abspath(os.path.realpath(os.fspath(b))))
-        return first == second
-
-
-def _current_umask() -> int:
-    """The process umask (read by setting it and immediately restoring it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def _atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
-    """Open a temporary file next to `path`; on success move it onto `path`.
-
-    The temporary file is created in the target's directory (so the final
-    :func:`os.replace` is an atomic rename), flushed and synced before the rename, and
-    removed if anything fails, leaving an existing target untouched.
-    """
-    target = Path(os.fspath(path))
-    directory = target.parent
-    if not directory.exists():
-        raise InvalidInputError(
-            f"output directory does not exist: {directory}. Create it first or choose "
-            f"another output path."
-        )
-    if not directory.is_dir():
-        raise InvalidInputError(
-            f"cannot write {target}: {directory} is not a directory. Choose another "
-            f"output path."
-        )
-    if target.is_dir():
-        raise InvalidInputError(
-            f"output path is a directory: {target}. Pass a file name, such as "
-            f"{target / 'output.csv'}."
-        )
-    # Give the new file the permissions it would have had if written directly: those of
-    # the file it replaces, else the default for new files. (mkstemp would give 0o600.)
-    try:
-        mode = target.stat().st_mode & 0o7777
-    except OSError:
-        mode = 0o666 & ~_current_umask()
-    remove_stale_temporaries(target)
-    try:
-        handle = tempfile.NamedTemporaryFile(
-            mode="wb", delete=False, dir=directory,
-            prefix=f".{target.name}.pico-{os.getpid()}-", suffix=".tmp",
-        )
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise InvalidInputError(
-            f"cannot write to the output directory {directory}: {reason}. Check that it is "
-            f"writable, or choose another output path."
-        ) from error
-    temporary = handle.name
-    try:
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):
-            os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_directory(directory)
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this id runs (a permission error means it does)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-def remove_stale_temporaries(target: Path) -> None:
-    """Delete the temporary files a killed pico left beside ``target``.
-
-    Every atomic write here calls it for its target first.
-
-    Only files of pico's own pattern (``.NAME.pico-PID-XXXX.tmp``) whose process no
-    longer runs are removed; a write in progress elsewhere keeps its file.
-    """
-    prefix = f".{target.name}.pico-"
-    try:
-        entries = list(target.parent.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(".tmp")):
-            continue
-        pid_text = name[len(prefix):].split("-", 1)[0]
-        if pid_text.isdigit() and not _pid_alive(int(pid_text)) and entry.is_file():
-            with contextlib.suppress(OSError):
-                entry.unlink()
-
-
-def _sync_directory(directory: Path) -> None:
-    """Persist a rename by syncing its directory (best effort; POSIX only)."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
 def write_table(frame: pd.DataFrame, path: PathLike, *, format: str | None = None) -> None:
     """Write a DataFrame to `path` atomically, in the given or detected format.
 
@@ -631,7 +568,11 @@ def write_table(frame: pd.DataFrame, path: PathLike, *, format: str | None = Non
         once the new content is completely written; if writing fails it is untouched.
         Refusing to overwrite the input file is the caller's job (see :func:`same_file`).
     format : str, optional
-        One of :data:`FORMATS`; by default it is detected from the extension.
+        One of :data:`ALL_FORMATS`; by default it is detected from the extension (a frame
+        read from a document, written to a name without a table extension, keeps the
+        document's format). A document format (:data:`DOCUMENT_FORMATS`) writes the document `frame` was read
+        from, each example under its ``pico_label`` (see
+        :func:`pico.data.document.write_document`).
 
     Notes
     -----
@@ -662,19 +603,25 @@ def write_table(frame: pd.DataFrame, path: PathLike, *, format: str | None = Non
     {"text": "hi", "label": 1}
     {"text": "bye", "label": 2}
     """
-    fmt = detect_format(path, format)
+    doc = frame.attrs.get("pico_document")
+    if format is None and doc is not None:
+        fmt = output_format(path, doc.format)  # a document goes back in its own format
+    else:
+        fmt = detect_format(path, format)
     _check_unique(Path(os.fspath(path)), list(frame.columns))
-    if fmt == "rasa":
-        _write_rasa(frame, path)
+    if fmt in DOCUMENT_FORMATS:
+        from .document import write_document
+
+        write_document(frame, path, fmt)
         return
     if fmt == "parquet":
         table = _to_arrow(frame, Path(os.fspath(path)))
         import pyarrow.parquet as pq
 
-        with _atomic_open(path) as handle:
+        with atomic_open(path) as handle:
             pq.write_table(table, handle)
         return
-    with _atomic_open(path) as handle:
+    with atomic_open(path) as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
         try:
             if fmt == "jsonl":
@@ -716,21 +663,6 @@ class _RowEndWriter(io.TextIOBase):
         if text.endswith("\r\n"):
             text = text[:-2] + "\n"
         return self._stream.write(text)
-
-
-def _write_rasa(frame: pd.DataFrame, path: PathLike) -> None:
-    """The Rasa file the frame was read from, each example under its ``pico_label``."""
-    from .rasa import render_rasa
-
-    doc = frame.attrs.get("rasa_document")
-    if doc is None:
-        raise InvalidInputError(
-            f"{path}: a Rasa NLU file can only be written from a Rasa NLU input (its "
-            "layout is kept); choose a .csv, .tsv, .jsonl or .parquet output"
-        )
-    column = "pico_label" if "pico_label" in frame.columns else "intent"
-    with _atomic_open(path) as handle:
-        handle.write(render_rasa(doc, frame[column].tolist()).encode("utf-8"))
 
 
 def _to_arrow(frame: pd.DataFrame, target: Path) -> Any:
@@ -850,21 +782,6 @@ def write_json(obj: Any, path: PathLike) -> None:
     write_text(text + "\n", path)
 
 
-def write_text(text: str, path: PathLike) -> None:
-    """Write `text` (UTF-8, newlines as given) to `path` atomically.
-
-    Parameters
-    ----------
-    text : str
-        The content.
-    path : str or os.PathLike
-        The output file; see :func:`write_table` for the atomic replacement.
-    """
-    data = text.encode("utf-8")
-    with _atomic_open(path) as handle:
-        handle.write(data)
-
-
 # --------------------------------------------------------------------------- columns
 
 
@@ -949,6 +866,86 @@ def select_columns(
         inputs = _features(frame, names)
     labels, missing = _labels(frame[label_column])
     return inputs, labels, missing
+
+
+def document_columns(
+    fmt: str, text_column: str | None, label_column: str
+) -> tuple[str | None, str]:
+    """The text and label columns for ``fmt``: documents are read as ``text``, ``intent``.
+
+    Rasa, CLU, Dialogflow and Lex data become tables with the columns ``text`` and
+    ``intent`` (:mod:`pico.data.document`); those are their defaults.
+
+    Examples
+    --------
+    >>> document_columns("rasa", None, "label"), document_columns("csv", None, "label")
+    (('text', 'intent'), (None, 'label'))
+    """
+    if fmt in DOCUMENT_FORMATS:
+        return text_column or "text", "intent" if label_column == "label" else label_column
+    return text_column, label_column
+
+
+@dataclass
+class LabeledTable:
+    """A table read by :func:`read_labeled`: the rows, their inputs and their labels.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Every row and column as read.
+    inputs : list of str or ndarray of shape (N, D)
+        The texts or the numeric features (:func:`select_columns`).
+    labels : ndarray of object, shape (N,)
+        The labels as strings, None where missing.
+    missing : ndarray of bool, shape (N,)
+        Where the label is missing.
+    format, text_column, label_column
+        The format read and the columns used (a document's defaults filled in).
+    """
+
+    frame: pd.DataFrame
+    inputs: Any
+    labels: npt.NDArray[np.object_]
+    missing: npt.NDArray[np.bool_]
+    format: str
+    text_column: str | None
+    label_column: str
+
+
+def read_labeled(
+    path: PathLike,
+    *,
+    format: str | None = None,
+    encoding: str = "utf-8",
+    text_column: str | None = None,
+    label_column: str = "label",
+    feature_columns: str | Sequence[str] | None = None,
+    language: str | None = None,
+) -> LabeledTable:
+    """Read a labeled table: :func:`read_table`, then :func:`select_columns`.
+
+    Raises
+    ------
+    InvalidInputError
+        If neither a text column nor feature columns are named, or the file or its
+        columns are not what was asked for.
+    """
+    fmt = detect_format(path, format)
+    text_column, label_column = document_columns(fmt, text_column, label_column)
+    if text_column is None and feature_columns is None:
+        raise InvalidInputError(
+            "say which column holds the inputs: pass --text-column NAME for text, or "
+            "--feature-columns A,B,... for numeric features"
+        )
+    frame = read_table(path, format=fmt, encoding=encoding, language=language)
+    inputs, raw_labels, missing = select_columns(
+        frame, text_column=text_column, label_column=label_column,
+        feature_columns=feature_columns,
+    )
+    labels = raw_labels.copy()
+    labels[missing] = None
+    return LabeledTable(frame, inputs, labels, missing, fmt, text_column, label_column)
 
 
 def _listing(columns: Sequence[Any]) -> str:

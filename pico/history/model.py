@@ -50,7 +50,9 @@ class LabelHistoryModel(BayesianVote):
     ----------
     max_iter, tol, diag_strength, off_strength, max_rows_for_beta
         As in :class:`~pico.vote.BayesianVote`.
-    max_candidates, profile_rows, profile_steps, confidence_scale, random_state
+    max_candidates, profile_rows, profile_steps, confidence_scale, dense_noise_classes
+        As in :class:`~pico.vote.BayesianVote`.
+    random_state
         As in :class:`~pico.vote.BayesianVote`.
     beta_bounds : tuple of float, default=(0.0, 4.0)
         Range of ``beta_t * M_t``, the weight of iteration t's mean branch evidence;
@@ -66,7 +68,10 @@ class LabelHistoryModel(BayesianVote):
         Fitted tempering per branch of each iteration.
     stay_ : float
         Fitted stay probability.
+    noise_matrix_ : NoiseMatrix
+        Fitted T (:class:`~pico.vote.noise.NoiseMatrix`).
     noise_ : ndarray of shape (K, K)
+        Fitted T, dense (computed on access).
     class_prior_ : ndarray of shape (K,)
     candidates_, candidate_posterior_, rest_posterior_, posterior_
         As in :class:`~pico.vote.BayesianVote`.
@@ -100,6 +105,7 @@ class LabelHistoryModel(BayesianVote):
         profile_rows: int = 5000,
         profile_steps: int = 20,
         confidence_scale: float = 0.7,
+        dense_noise_classes: int = 500,
         random_state: int | None = None,
     ) -> None:
         super().__init__(
@@ -113,6 +119,7 @@ class LabelHistoryModel(BayesianVote):
             profile_rows=profile_rows,
             profile_steps=profile_steps,
             confidence_scale=confidence_scale,
+            dense_noise_classes=dense_noise_classes,
             random_state=random_state,
         )
         self.stay_bounds = stay_bounds

@@ -9,15 +9,19 @@ the same code as in memory) where the data lives, kept cached on the executors
 (:class:`SparkRows`). The vote's and the label history's EM runs there too: each EM
 pass sends the fitted parameters (noise matrix, class prior, weights, stay) to every
 partition, which returns sums over its rows (:func:`~pico.vote.bayes.em_pass`: the
-likelihood and the noise-matrix count statistics, K x K at most); the driver adds them
-and takes the M-step. The driver holds the K x K parameters, a sample of rows for the
-tempering (``max_rows_for_beta``, 20,000) and, at the end, four numbers per row (best
+likelihood and the noise-matrix count statistics, one number per noise-matrix cell its
+rows reach); the driver adds them and takes the M-step. The driver holds the
+parameters (the noise matrix kept sparse, :mod:`pico.vote.noise`), a sample of rows for
+the tempering (``max_rows_for_beta``, 20,000) and, at the end, four numbers per row (best
 class, its probability, the given label's probability, expected changes): never N x K,
 nor N x W. Same code, same sums: the labels and confidences equal the memory store's
 to float tolerance.
 
 Spark runs locally (``local[*]``) unless a master is given; it needs Java (17 or
-newer) and ``pip install 'pico-clean[spark]'``.
+newer) and ``pip install 'pico-clean[spark]'``. On a cluster (``spark://host:7077``)
+the executors read the Parquet files at the driver's path, so the folder must be on a
+filesystem that every worker mounts there; their Python workers run ``PYSPARK_PYTHON``
+(default: this interpreter's path), which must import the same pico.
 """
 
 from __future__ import annotations
@@ -71,16 +75,19 @@ def spark_session(master: str | None = None, *, driver_memory: str | None = None
     builder = SparkSession.builder.master(master)
     if driver_memory is not None:
         builder = builder.config("spark.driver.memory", driver_memory)
-    spark = (
+    builder = (
         builder
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_quiet_log4j()}")
         .appName("pico")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.shuffle.partitions", str(max(2, (os.cpu_count() or 2) * 2)))
-        .getOrCreate()
     )
+    if master.startswith("local"):  # on a cluster: the executors' cores (_vote_partitions)
+        builder = builder.config(
+            "spark.sql.shuffle.partitions", str(max(2, (os.cpu_count() or 2) * 2))
+        )
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
@@ -156,7 +163,8 @@ class SparkStore:
     ) -> None:
         self.n_rows = n_rows
         self.n_classes = n_classes
-        self.path = Path(path)
+        # absolute: Spark's JVM resolves a relative path from its own working folder
+        self.path = Path(path).absolute()
         self.top_k = top_k
         self.keep_iterations = keep_iterations
         self.master = master
@@ -308,7 +316,7 @@ class SparkStore:
             .where(F.col("iteration").isin(its))
             .join(keys, "row_id")
         )
-        parts = self.partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
+        parts = self.partitions or _vote_partitions(spark)
         max_c, k_all, iters, grouped = max_candidates, k, its, groups is not None
 
         def build(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -342,8 +350,20 @@ class SparkStore:
             .mapInArrow(build, _ROWS_SCHEMA)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
-        built = frame.count()
-        b_trained.unpersist()
+        try:
+            built = frame.count()
+        except Exception as e:
+            frame.unpersist()
+            if not _file_not_found(e):
+                raise
+            raise InvalidInputError(
+                f"Spark's executors cannot read the prediction files in {self.path} "
+                f"({_first_line(e)}). On a cluster every Spark worker must see that folder "
+                "at the same path: put the run directory (--run-dir) on a filesystem that "
+                "the driver and every worker mount, or use --store memory"
+            ) from e
+        finally:
+            b_trained.unpersist()
         if built != n:
             frame.unpersist()
             raise ValueError(f"the Spark vote built {built} of {n} rows")
@@ -443,6 +463,34 @@ class SparkStore:
                 )
             restored[(t, b)] = names
         self._files = restored
+
+
+def _file_not_found(error: BaseException) -> bool:
+    """Whether a failed Spark job failed because a task could not find an input file."""
+    text = str(error)
+    return any(mark in text for mark in
+               ("FAILED_READ_FILE.FILE_NOT_EXIST", "java.io.FileNotFoundException"))
+
+
+def _first_line(error: BaseException) -> str:
+    """The line of a Spark error that names the failure (Spark's own, not py4j's)."""
+    lines = [line.strip(": ") for line in str(error).splitlines()]
+    named = [line for line in lines if "Exception" in line or "[" in line]
+    return (named or lines or [type(error).__name__])[0][:300]
+
+
+def _vote_partitions(spark: Any) -> int:
+    """Partitions of the vote: ``spark.sql.shuffle.partitions`` where it is set (as
+    :func:`spark_session` does for a local master, from this machine's cores), else twice
+    the cores of the cluster's executors.
+
+    Spark's own default (200) would split every EM pass into many tiny tasks, and a
+    count taken from the driver's cores would leave most of a larger cluster idle.
+    """
+    configured = spark.conf.get("spark.sql.shuffle.partitions", None)
+    if configured is not None:
+        return int(configured)
+    return max(2, 2 * int(spark.sparkContext.defaultParallelism))
 
 
 _PART = re.compile(r"part-[0-9a-f]{32}\.parquet")
@@ -587,8 +635,8 @@ class SparkRows:
     """Candidate evidence cached on Spark, for :meth:`~pico.vote.BayesianVote.fit_rows`.
 
     Made by :meth:`SparkStore.candidate_rows`; partitioned by duplicate group. Every
-    method runs one Spark job over the cached rows; the driver receives sums (K x K at
-    most), a sample of rows, or four numbers per row.
+    method runs one Spark job over the cached rows; the driver receives sums (one per
+    noise-matrix cell the rows reach), a sample of rows, or four numbers per row.
     """
 
     def __init__(
@@ -629,14 +677,7 @@ class SparkRows:
         table = self._map(_sums_batch, (_bare(model), state, what), "sums binary")
         total: dict[str, Any] | None = None
         for blob in table.column("sums").to_pylist():
-            sums = pickle.loads(blob)
-            for key in ("direct", "taken"):
-                if key in sums:
-                    nz, values = sums[key]
-                    dense = np.zeros(self.k * self.k)
-                    dense[nz] = values
-                    sums[key] = dense.reshape(self.k, self.k)
-            total = add_passes(total, sums)
+            total = add_passes(total, pickle.loads(blob))
         if total is None:
             raise ValueError("the Spark vote has no rows")
         return total
@@ -696,7 +737,7 @@ def _sums_batch(
     ids: np.ndarray, cand: CandidateEvidence, labels: np.ndarray, groups: np.ndarray | None,
     payload: tuple[Any, dict[str, Any], str],
 ) -> Any:
-    """One partition's EM sums, pickled, the K x K ones as (nonzero index, value)."""
+    """One partition's EM sums, pickled (the noise-matrix cells its rows reach only)."""
     import pickle
 
     import pyarrow as pa
@@ -705,11 +746,6 @@ def _sums_batch(
 
     model, state, what = payload
     sums = em_pass(model, cand, labels, groups, state, what)
-    for key in ("direct", "taken"):  # nonzero only at the rows' candidates
-        if key in sums:
-            flat = sums[key].ravel()
-            nz = np.flatnonzero(flat)
-            sums[key] = (nz, flat[nz])
     return pa.RecordBatch.from_arrays(
         [pa.array([pickle.dumps(sums, protocol=pickle.HIGHEST_PROTOCOL)])], names=["sums"]
     )

@@ -6,6 +6,6 @@ conflicting labels, and recommends whether (and where) to clean. The arithmetic 
 :mod:`pico.trigger.estimate`.
 """
 
-from .check import CheckResult, check
+from .check import CheckResult, CheckSettings, check
 
-__all__ = ["CheckResult", "check"]
+__all__ = ["CheckResult", "CheckSettings", "check"]

@@ -21,17 +21,29 @@ from typing import Any
 
 import numpy as np
 
-from ..config import MAX_TEXT_CHARS
-from ..data.inputs import check_max_text_chars, truncate_texts
+from .._validation import check_fraction, check_int
+from ..config import CHECK_DEFAULTS
+from ..data.inputs import (
+    check_finite,
+    check_max_text_chars,
+    is_texts,
+    label_codes,
+    missing_labels,
+    take_rows,
+    text_groups,
+    truncate_texts,
+)
 from ..exceptions import InvalidInputError
+from ..results import CheckEstimate, runner_up_labels
 
-__all__ = ["CheckResult", "check", "text_featurizer"]
+__all__ = ["CheckResult", "CheckSettings", "check", "text_featurizer"]
 
 #: The vote's cost settings for the check: a smaller profile-likelihood search than a
 #: clean's (the check needs the noise rate, not every row's decision). The EM keeps a
 #: clean's 20 steps: stopped at 10, it had not reached its fixed point on systematic
 #: noise (confusable 40% on CLINC150: 36.7% found instead of 38.5%), for 7% more check
-#: time over the evaluation suite's cells (see docs/trigger.md, "The vote's steps").
+#: time over the evaluation suite's cells (see docs/benchmarks-trigger.md, "The vote's EM
+#: steps").
 VOTE: dict[str, Any] = {"profile_rows": 2000, "profile_steps": 10, "max_iter": 20}
 
 #: A look-alike pair is listed when it counts more than this share of its given class
@@ -43,7 +55,7 @@ LOOKALIKE_SHARE = 0.1
 #: Temperature of the check's nearest-centroid checker (how sharply its probabilities
 #: follow the cosine similarities; :class:`~pico.checkers.NearestCentroid`'s own default
 #: is 20). Chosen on the evaluation suite, two noise seeds, by the mean absolute error of
-#: the estimate (see docs/trigger.md: the sweep and what it left).
+#: the estimate (a sweep from 5 to 20 whose results were not kept; see docs/trigger.md).
 CENTROID_TEMPERATURE = 8.0
 
 #: A look-alike pair read off the centroid checker is a collapse when more than this many
@@ -67,12 +79,52 @@ COLLAPSE_COUNT: dict[str, Any] = {"count": "boundary", "pairwise": True}
 #: rows. A clean's default (character 2-4-grams, 2 rows) stores 2.6-2.8 times as many
 #: entries per row on BANKING77 and CLINC150, which the softmax fits read at every
 #: step: with it the check took half as long again over the evaluation suite's cells,
-#: for an estimate as close (see docs/trigger.md, "The check's features").
+#: for an estimate as close (see docs/benchmarks-trigger.md, "Text features").
 TEXT_FEATURES: dict[str, Any] = {"char_ngrams": (4, 4), "min_df": 3}
 
 #: Texts of at least this many characters count towards the script test of
 #: :func:`text_featurizer` (shorter ones, "hi" or "ok", say nothing about spacing).
 _SCRIPT_MIN_CHARS = 6
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The check's tuned settings as one object: ``check(..., settings=CheckSettings(...))``.
+
+    Each default is the module constant named below, the value the evaluation suite
+    chose; :func:`check` without ``settings`` uses them. Other values are for measuring
+    variants of the check (``experiments/trigger_variants.py``, compared on
+    docs/benchmarks-trigger.md), not for everyday use.
+
+    Attributes
+    ----------
+    vote : dict
+        Keyword arguments of the check's :class:`~pico.vote.BayesianVote` (:data:`VOTE`).
+    centroid_temperature : float
+        Temperature of the nearest-centroid checker (:data:`CENTROID_TEMPERATURE`).
+    lookalike_share : float
+        Share of its class above which a look-alike pair is listed
+        (:data:`LOOKALIKE_SHARE`).
+    collapse_ratio : float
+        A centroid look-alike pair is a collapse above this many times the rows still
+        labeled like it (:data:`COLLAPSE_RATIO`; ``float("inf")``: no collapsed pairs).
+    collapse_count : dict
+        :func:`~pico.trigger.estimate.lookalike_pairs` options of the collapse count
+        (:data:`COLLAPSE_COUNT`).
+
+    Examples
+    --------
+    >>> CheckSettings().collapse_ratio == COLLAPSE_RATIO
+    True
+    >>> CheckSettings(vote={**VOTE, "max_iter": 10}).vote["max_iter"]
+    10
+    """
+
+    vote: dict[str, Any] = field(default_factory=lambda: dict(VOTE))
+    centroid_temperature: float = CENTROID_TEMPERATURE
+    lookalike_share: float = LOOKALIKE_SHARE
+    collapse_ratio: float = COLLAPSE_RATIO
+    collapse_count: dict[str, Any] = field(default_factory=lambda: dict(COLLAPSE_COUNT))
 
 
 @dataclass
@@ -102,7 +154,8 @@ class CheckResult:
         ``clean`` (bool), ``focus`` (classes to clean; empty: none or all),
         ``everything`` (the noise is spread over most classes) and ``reason``.
     summary : dict
-        Everything above in JSON-ready form, with counts, options and seconds.
+        Everything above in JSON-ready form, with counts, options and seconds, and
+        ``suspicious_rows``: the rows likeliest mislabeled (:func:`suspicious_rows`).
     noise_rate_upper : float
         The estimate if every look-alike pair is mislabeling: ``noise_rate`` plus the
         rows the pairs count beyond the vote's own expected rows for them.
@@ -184,8 +237,6 @@ def _spread(n: int, most: int) -> np.ndarray:
 
 
 def _labeled(labels: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
-    from ..api import missing_labels
-
     arr = np.asarray(labels, dtype=object) if not isinstance(labels, np.ndarray) else labels
     if len(arr) == 0:
         raise InvalidInputError(f"no rows to check: {name} is empty")
@@ -198,18 +249,19 @@ def check(
     *,
     reference: Any = None,
     reference_labels: Sequence[Any] | np.ndarray | None = None,
-    n_folds: int = 2,
-    max_rows: int | None = 20000,
-    noise_threshold: float = 0.03,
-    top_k: int = 20,
+    n_folds: int = CHECK_DEFAULTS.n_folds,
+    max_rows: int | None = CHECK_DEFAULTS.max_rows,
+    noise_threshold: float = CHECK_DEFAULTS.noise_threshold,
+    top_k: int = CHECK_DEFAULTS.top_k,
     checker: Any = None,
     featurizer: Any = None,
-    merge_duplicates: bool = True,
-    centroid: bool = True,
-    n_jobs: int = -1,
-    random_state: int | None = 0,
-    max_text_chars: int | None = MAX_TEXT_CHARS,
-    catch_all: Any = "auto",
+    merge_duplicates: bool = CHECK_DEFAULTS.merge_duplicates,
+    centroid: bool = CHECK_DEFAULTS.centroid,
+    n_jobs: int = CHECK_DEFAULTS.n_jobs,
+    random_state: int | None = CHECK_DEFAULTS.random_state,
+    max_text_chars: int | None = CHECK_DEFAULTS.max_text_chars,
+    catch_all: Any = CHECK_DEFAULTS.catch_all,
+    settings: CheckSettings | None = None,
 ) -> CheckResult:
     """Estimate how many labels are wrong, where, and whether cleaning is worth it.
 
@@ -259,6 +311,10 @@ def check(
         wrong to the checkers whatever their labels (no checker models them as one
         class), so they are counted at the estimated rate of the other rows, and they
         form no collapsed pair.
+    settings : CheckSettings, optional
+        The check's tuned settings (default: ``CheckSettings()``, the module
+        constants); other values are for experiments that compare variants.
+
     Returns
     -------
     CheckResult
@@ -272,16 +328,22 @@ def check(
     >>> result.noise_rate < 0.03, result.recommendation["clean"]
     (True, False)
     """
-    from ..api import _is_texts, _take
-    from ..corrector import _check_fraction, _check_int, catch_all_mask
+    from ..corrector import catch_all_mask
     from ..featurizers.tfidf import NumericFeaturizer
 
     t0 = time.perf_counter()
-    _check_int("n_folds", n_folds, 2)
-    _check_int("top_k", top_k, 1)
+    if settings is None:
+        settings = CheckSettings()
+    elif not isinstance(settings, CheckSettings):
+        raise InvalidInputError(
+            f"settings must be a CheckSettings, not {type(settings).__name__}; "
+            "build one with pico.trigger.check.CheckSettings(...)"
+        )
+    check_int("n_folds", n_folds, 2)
+    check_int("top_k", top_k, 1)
     if max_rows is not None:
-        _check_int("max_rows", max_rows, 10)
-    _check_fraction("noise_threshold", noise_threshold)
+        check_int("max_rows", max_rows, 10)
+    check_fraction("noise_threshold", noise_threshold)
     labels_arr, keep = _labeled(labels, "labels")
     n = len(labels_arr)
     n_data = data.shape[0] if hasattr(data, "shape") else len(data)
@@ -293,7 +355,7 @@ def check(
     checked = keep
     if max_rows is not None and len(keep) > max_rows:
         checked = np.sort(rng.choice(keep, size=max_rows, replace=False))
-    texts = _is_texts(data)
+    texts = is_texts(data)
     max_text_chars = check_max_text_chars(max_text_chars)
     if texts:  # cut once, here; the warning counts the rows cut
         data, _ = truncate_texts(data.tolist() if hasattr(data, "tolist") else data,
@@ -309,7 +371,7 @@ def check(
 
     if featurizer is None:
         featurizer = (
-            text_featurizer(as_list(_take(data, checked[_spread(len(checked), 2000)])))
+            text_featurizer(as_list(take_rows(data, checked[_spread(len(checked), 2000)])))
             if texts
             else NumericFeaturizer()
         )
@@ -321,7 +383,7 @@ def check(
         model, codes, classes, rows, n_fits, groups, probs = _check_self(
             data, labels_arr, checked, texts, featurizer, as_list,
             n_folds=n_folds, top_k=top_k, checker=checker, merge=merge_duplicates,
-            centroid=centroid, n_jobs=n_jobs, random_state=random_state,
+            centroid=centroid, n_jobs=n_jobs, random_state=random_state, settings=settings,
         )
         unknown = np.array([], dtype=np.int64)
     else:
@@ -330,14 +392,14 @@ def check(
         model, codes, classes, rows, n_fits, groups, unknown, probs = _check_reference(
             data, labels_arr, checked, reference, reference_labels, texts, featurizer,
             as_list, max_rows=max_rows, top_k=top_k, checker=checker,
-            merge=merge_duplicates, rng=rng, random_state=random_state,
+            merge=merge_duplicates, rng=rng, random_state=random_state, settings=settings,
         )
     q = 1.0 - model.probability(codes)
     if reference is None:
         q = _impute_catch_all(q, codes, catch_all_mask(classes, catch_all))
     wrong[rows] = q
     uses_centroid = bool(centroid) and reference is None
-    return _result(
+    found = _result(
         labels_arr, rows, codes, classes, q, model, probs, groups, unknown,
         catch_all=catch_all_mask(classes, catch_all),
         n_total=len(keep) - len(unknown),
@@ -349,7 +411,7 @@ def check(
             "top_k": top_k,
             "checker": type(checker).__name__ if checker is not None else "SoftmaxRegression",
             "centroid": uses_centroid,
-            "centroid_temperature": CENTROID_TEMPERATURE if uses_centroid else None,
+            "centroid_temperature": settings.centroid_temperature if uses_centroid else None,
             "featurizer": type(featurizer).__name__,
             "featurizer_params": _json_params(featurizer),
             "reference": reference is not None,
@@ -358,7 +420,12 @@ def check(
         n_fits=n_fits,
         seconds=time.perf_counter() - t0,
         wrong_all=wrong,
+        settings=settings,
     )
+    found.summary["suspicious_rows"] = suspicious_rows(
+        data if texts else None, labels_arr, rows, codes, classes, q, model
+    )
+    return found
 
 
 def _impute_catch_all(q: np.ndarray, codes: np.ndarray, catch_all: np.ndarray) -> np.ndarray:
@@ -384,24 +451,22 @@ def _impute_catch_all(q: np.ndarray, codes: np.ndarray, catch_all: np.ndarray) -
 def _check_self(
     data: Any, labels: np.ndarray, checked: np.ndarray, texts: bool, featurizer: Any,
     as_list: Any, *, n_folds: int, top_k: int, checker: Any, merge: bool, centroid: bool,
-    n_jobs: int, random_state: int | None,
+    n_jobs: int, random_state: int | None, settings: CheckSettings,
 ) -> tuple[
     Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, tuple[Any, Any]
 ]:
-    from ..api import _check_finite, _take, text_groups
     from ..checkers.linear import NearestCentroid, SoftmaxRegression
-    from ..corrector import label_codes
     from ..executors.local import LocalExecutor
     from ..splits.engine import MultiSplit
     from ..store.memory import MemoryStore
     from ..vote.bayes import BayesianVote
 
-    sample = _take(data, checked)
+    sample = take_rows(data, checked)
     if texts:
         sample = as_list(sample)
         groups = text_groups(sample) if merge else None
     else:
-        _check_finite(sample)
+        check_finite(sample)
         groups = None
     X = featurizer.fit_transform(sample)
     if hasattr(X, "tocsr"):
@@ -415,7 +480,7 @@ def _check_self(
     k = len(classes)
     checkers = [checker if checker is not None else SoftmaxRegression()]
     if centroid:
-        checkers.append(NearestCentroid(temperature=CENTROID_TEMPERATURE))
+        checkers.append(NearestCentroid(temperature=settings.centroid_temperature))
     splitter = MultiSplit(
         checkers[0], n_branches=1, n_folds=n_folds, random_state=random_state,
         executor=LocalExecutor(n_jobs=n_jobs, prefer="threads"),
@@ -427,7 +492,7 @@ def _check_self(
         store = MemoryStore(len(codes), k, top_k=top_k, keep_iterations=1)
         splitter.run(X, codes, k, store, 1)
         branches += list(store.branches(1))
-    vote = BayesianVote(random_state=random_state, **VOTE).fit(
+    vote = BayesianVote(random_state=random_state, **settings.vote).fit(
         branches, codes, groups=groups, n_classes=k
     )
     centroid_probs = branches[1].probs if centroid else None
@@ -440,7 +505,7 @@ def _check_reference(
     data: Any, labels: np.ndarray, checked: np.ndarray, reference: Any,
     reference_labels: Any, texts: bool, featurizer: Any, as_list: Any, *,
     max_rows: int | None, top_k: int, checker: Any, merge: bool,
-    rng: np.random.Generator, random_state: int | None,
+    rng: np.random.Generator, random_state: int | None, settings: CheckSettings,
 ) -> tuple[
     Any, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, np.ndarray,
     tuple[Any, Any],
@@ -448,7 +513,6 @@ def _check_reference(
     import scipy.sparse as sp
     from sklearn.base import clone
 
-    from ..api import _is_texts, _take, text_groups
     from ..checkers.linear import SoftmaxRegression
     from ..store.base import SparsePredictions
     from ..vote.bayes import BayesianVote
@@ -460,7 +524,7 @@ def _check_reference(
             f"reference has {n_ref} rows but reference_labels has {len(ref_labels)}; "
             "they must match"
         )
-    if _is_texts(reference) != texts:
+    if is_texts(reference) != texts:
         raise InvalidInputError(
             "data and reference must be the same kind of input (both texts or both features)"
         )
@@ -480,7 +544,7 @@ def _check_reference(
             "no new row carries a label the reference knows; nothing can be checked"
         )
     codes = np.array([index[g] for g in new_given[known].tolist()], dtype=np.int64)
-    ref_part, new_part = _take(reference, ref_keep), _take(data, rows)
+    ref_part, new_part = take_rows(reference, ref_keep), take_rows(data, rows)
     if texts:
         ref_part, new_part = as_list(ref_part), as_list(new_part)
         X = featurizer.fit_transform(ref_part + new_part)
@@ -499,7 +563,7 @@ def _check_reference(
     probs = np.zeros((len(rows), len(classes)))
     probs[:, np.asarray(model.classes_, dtype=np.int64)] = model.predict_proba(X[n_r:])
     pred = SparsePredictions.from_dense(probs, top_k)
-    vote = BayesianVote(random_state=random_state, **VOTE).fit(
+    vote = BayesianVote(random_state=random_state, **settings.vote).fit(
         [pred], codes, groups=groups, n_classes=len(classes), trained_on=ref_codes
     )
     return vote, codes, classes, rows, 1, groups, unknown, (pred.probs, None)
@@ -509,8 +573,54 @@ def _result(
     labels: np.ndarray, rows: np.ndarray, codes: np.ndarray, classes: np.ndarray,
     q: np.ndarray, model: Any, probs: Any, groups: np.ndarray | None, unknown: np.ndarray, *,
     catch_all: np.ndarray, n_total: int, noise_threshold: float, options: dict[str, Any],
-    n_fits: int, seconds: float, wrong_all: np.ndarray,
+    n_fits: int, seconds: float, wrong_all: np.ndarray, settings: CheckSettings,
 ) -> CheckResult:
+    """The :class:`CheckResult`: the estimate, its recommendation in words, the summary."""
+    from ..report import check_reason
+
+    estimate = _estimate(
+        labels, rows, codes, classes, q, model, probs, groups, catch_all=catch_all,
+        n_total=n_total, noise_threshold=noise_threshold, settings=settings,
+    )
+    recommendation = {
+        "clean": estimate.clean,
+        "everything": estimate.everything,
+        "focus": estimate.focus,
+        "reason": check_reason(estimate),
+    }
+    shown = estimate.shown
+    summary = {
+        "rows": len(labels),
+        "checked_rows": len(rows),
+        "unknown_label_rows": len(unknown),
+        "noise_rate": shown["noise_rate"],
+        "interval": shown["interval"],
+        "expected_wrong_rows": estimate.expected_wrong_rows,
+        "noise_rate_upper": shown["noise_rate_upper"],
+        "vote_noise_rate": estimate.vote_noise_rate,
+        "recommendation": recommendation,
+        "classes": estimate.classes,
+        "pairs": estimate.pairs,
+        "lookalike_pairs": estimate.lookalike_pairs,
+        "collapsed_pairs": estimate.collapsed_pairs,
+        "conflicting_duplicates": estimate.conflicting_duplicates,
+        "checker_fits": n_fits,
+        "seconds": round(seconds, 3),
+        "options": options,
+    }
+    return CheckResult(
+        estimate.noise_rate, estimate.interval, wrong_all, estimate.classes, estimate.pairs,
+        estimate.conflicting_duplicates, recommendation, summary, estimate.noise_rate_upper,
+        estimate.lookalike_pairs, estimate.collapsed_pairs,
+    )
+
+
+def _estimate(
+    labels: np.ndarray, rows: np.ndarray, codes: np.ndarray, classes: np.ndarray,
+    q: np.ndarray, model: Any, probs: Any, groups: np.ndarray | None, *,
+    catch_all: np.ndarray, n_total: int, noise_threshold: float, settings: CheckSettings,
+) -> CheckEstimate:
+    """The noise of the checked rows, where it sits, and what to clean, from the vote."""
     from .estimate import (
         class_noise,
         collapsed_pairs,
@@ -529,7 +639,7 @@ def _result(
     n_rows, bad = class_noise(codes, q, k)
     voted = pair_matrix(codes, model.candidates_, model.candidate_posterior_, k)
     purity = 1.0 - bad / np.maximum(n_rows, 1)
-    lookalike_share = max(noise_threshold, LOOKALIKE_SHARE)
+    lookalike_share = max(noise_threshold, settings.lookalike_share)
     # Collapses: most of class b's rows labeled a. The vote cannot count them (the given
     # labels fit that reading as well); the centroid's look-alike count can.
     collapsed = []
@@ -540,12 +650,12 @@ def _result(
         readable = [
             (a, b, found)
             for a, b, found in lookalike_pairs(
-                centroid_probs, codes, k, purity=purity, **COLLAPSE_COUNT
+                centroid_probs, codes, k, purity=purity, **settings.collapse_count
             )
             if not (catch_all[a] or catch_all[b])
         ]
         found_pairs, collapse_rows = collapsed_pairs(
-            readable, n_rows, voted, min_share=lookalike_share, ratio=COLLAPSE_RATIO,
+            readable, n_rows, voted, min_share=lookalike_share, ratio=settings.collapse_ratio,
         )
         collapsed = [
             {"given": names[a], "like": names[b], "rows": found, "like_rows": int(n_rows[b]),
@@ -604,66 +714,77 @@ def _result(
             focus + [c for p in collapsed + lookalike for c in (p["given"], p["like"])]
         ))
         everything = len(focus) > 0.5 * k
-    # the summary's rounded values, quoted by the reason too, so that the two agree
-    shown = [round(v, 4) for v in (rate, low, high, upper)]
-    pct = f"{100 * shown[0]:.1f}% ({100 * shown[1]:.1f}-{100 * shown[2]:.1f}%)"
-    if not do_clean:
-        reason = (
-            f"estimated {pct} wrong labels, not above {100 * noise_threshold:g}%: "
-            "cleaning is not needed"
-        )
-    elif everything or not focus:
-        reason = (
-            f"estimated {pct} wrong labels, above {100 * noise_threshold:g}%, spread over "
-            "most classes: clean the whole dataset"
-        )
-    else:
-        reason = (
-            f"estimated {pct} wrong labels, above {100 * noise_threshold:g}%, mostly in "
-            f"{len(focus)} of {k} classes: clean those"
-        )
-    if collapsed:
-        pairs_say = "1 class has most of its rows" if len(collapsed) == 1 else (
-            f"{len(collapsed)} classes have most of their rows"
-        )
-        reason += (
-            f"; {pairs_say} labeled as another class (counted in the estimate: see "
-            "collapsed pairs)"
-        )
-    if lookalike and excess >= 1.0:  # the pairs see rows the vote does not count
-        pairs_say = "1 pair of classes looks" if len(lookalike) == 1 else (
-            f"{len(lookalike)} pairs of classes look"
-        )
-        reason += (
-            f"; {pairs_say} alike to the checkers: if that is mislabeling rather than "
-            f"overlapping classes, up to {100 * shown[3]:.1f}% of labels are wrong"
-        )
-    recommendation = {
-        "clean": bool(do_clean),
-        "everything": bool(do_clean and (everything or not focus)),
-        "focus": [] if (not do_clean or everything) else focus,
-        "reason": reason,
-    }
-    summary = {
-        "rows": len(labels),
-        "checked_rows": len(rows),
-        "unknown_label_rows": len(unknown),
-        "noise_rate": shown[0],
-        "interval": shown[1:3],
-        "expected_wrong_rows": round(rate * n_total, 1),
-        "noise_rate_upper": shown[3],
-        "vote_noise_rate": round(vote_rate, 4),
-        "recommendation": recommendation,
-        "classes": per_class,
-        "pairs": pairs,
-        "lookalike_pairs": lookalike,
-        "collapsed_pairs": collapsed,
-        "conflicting_duplicates": dups,
-        "checker_fits": n_fits,
-        "seconds": round(seconds, 3),
-        "options": options,
-    }
-    return CheckResult(
-        rate, (low, high), wrong_all, per_class, pairs, dups, recommendation, summary,
-        upper, lookalike, collapsed,
+    return CheckEstimate(
+        noise_rate=rate,
+        interval=(low, high),
+        noise_rate_upper=upper,
+        vote_noise_rate=round(vote_rate, 4),
+        expected_wrong_rows=round(rate * n_total, 1),
+        n_classes=k,
+        noise_threshold=noise_threshold,
+        classes=per_class,
+        pairs=pairs,
+        lookalike_pairs=lookalike,
+        collapsed_pairs=collapsed,
+        lookalike_excess=excess,
+        conflicting_duplicates=dups,
+        clean=bool(do_clean),
+        everything=bool(do_clean and (everything or not focus)),
+        focus=[] if (not do_clean or everything) else focus,
     )
+
+
+#: Rows listed in the summary's ``suspicious_rows`` (``pico check --json``).
+SUSPICIOUS_ROWS = 20
+
+
+def suspicious_rows(
+    texts: Sequence[str] | None,
+    labels: np.ndarray,
+    rows: np.ndarray,
+    codes: np.ndarray,
+    classes: np.ndarray,
+    wrong: np.ndarray,
+    model: Any,
+    most: int = SUSPICIOUS_ROWS,
+) -> list[dict[str, Any]]:
+    """The checked rows likeliest to be mislabeled, likeliest first (JSON-ready).
+
+    Parameters
+    ----------
+    texts : sequence of str or None
+        The input texts (None for numeric features).
+    labels : ndarray of shape (N,)
+        The given labels of every input row.
+    rows : ndarray of shape (n,)
+        The input rows checked; ``codes``, ``wrong`` and the vote ``model`` are theirs.
+    codes : ndarray of shape (n,)
+    classes : ndarray of shape (K,)
+    wrong : ndarray of shape (n,)
+        Probability that each checked row's given label is wrong (the score).
+    model : BayesianVote
+        The fitted vote; ``suggested`` is the row's most probable other class.
+    most : int, default=20
+
+    Returns
+    -------
+    list of dict
+        ``index`` (the input row, from 0), ``text``, ``given``, ``suggested``, ``score``.
+    """
+
+    def plain(value: Any) -> Any:
+        return value.item() if hasattr(value, "item") else value
+
+    order = np.argsort(-wrong, kind="stable")[:most]
+    other, _ = runner_up_labels(model, codes, classes)
+    return [
+        {
+            "index": int(rows[j]),
+            "text": None if texts is None else str(texts[int(rows[j])]),
+            "given": plain(labels[int(rows[j])]),
+            "suggested": plain(other[j]),
+            "score": round(float(wrong[j]), 4),
+        }
+        for j in order.tolist()
+    ]
+

@@ -35,16 +35,16 @@ from ..store.base import SparsePredictions
 from .candidates import (
     CandidateEvidence,
     best_candidate,
-    candidate_counts,
     candidate_evidence,
+    candidate_pairs,
     column_prior,
     count_statistics,
-    counts_from_statistics,
     dense_posterior,
     label_loglik,
     probability_of,
     rest_same_redraw,
 )
+from .noise import NoiseMatrix, noise_from_counts, noise_step
 
 __all__ = [
     "BayesianVote",
@@ -55,6 +55,7 @@ __all__ = [
     "em_pass",
     "fit_noise_matrix",
     "noise_from_counts",
+    "noise_step",
 ]
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def bayes_posterior(
     evidence: np.ndarray,
     labels: np.ndarray,
     *,
-    noise: np.ndarray,
+    noise: np.ndarray | NoiseMatrix,
     class_prior: np.ndarray,
     beta: float,
     groups: np.ndarray | None = None,
@@ -139,7 +140,7 @@ def bayes_posterior(
         Output of :func:`checker_evidence`.
     labels : ndarray of shape (N,)
         Given labels, coded 0..K-1.
-    noise : ndarray of shape (K, K)
+    noise : ndarray of shape (K, K) or NoiseMatrix
         T[c, l] = P(given label l | true class c); rows sum to 1.
     class_prior : ndarray of shape (K,)
     beta : float
@@ -162,6 +163,7 @@ def bayes_posterior(
     [[0.692, 0.308], [0.2, 0.8]]
     """
     log_post = np.log(np.maximum(class_prior, 1e-300)) + beta * evidence
+    noise = np.asarray(noise)
     label_ll = np.log(np.maximum(noise[:, labels].T, 1e-300))
     log_post = log_post + _group_sum(label_ll, groups)
     log_post -= logsumexp(log_post, axis=1, keepdims=True)
@@ -215,12 +217,20 @@ class BayesianVote:
         weights are fitted on the same rows); the decisions use the fitted posterior,
         the confidence a person reads uses these flatter weights. 1 reports the fitted
         posterior.
+    dense_noise_classes : int, default=500
+        Up to this many classes every cell of the noise matrix is fitted on its own
+        (O(K^2) per EM step). Above, the cells no row's candidates reach share one
+        value per row of the matrix (:mod:`pico.vote.noise`), and each EM step costs
+        O(N * W + observed cells).
     random_state : int or None
 
     Attributes
     ----------
+    noise_matrix_ : NoiseMatrix
+        Fitted T: its diagonal, the cells the rows reach, and one value per row for
+        the rest (:class:`~pico.vote.noise.NoiseMatrix`).
     noise_ : ndarray of shape (K, K)
-        Fitted T.
+        Fitted T, dense (computed on access from ``noise_matrix_``: K * K floats).
     class_prior_ : ndarray of shape (K,)
     beta_ : float
         Fitted tempering per branch (the ``beta`` of the formula above).
@@ -259,9 +269,11 @@ class BayesianVote:
         profile_rows: int = 5000,
         profile_steps: int = 20,
         confidence_scale: float = 0.7,
+        dense_noise_classes: int = 500,
         random_state: int | None = None,
     ) -> None:
         self.confidence_scale = confidence_scale
+        self.dense_noise_classes = dense_noise_classes
         self.profile_rows = profile_rows
         self.profile_steps = profile_steps
         self.max_iter = max_iter
@@ -315,7 +327,7 @@ class BayesianVote:
         state, history = self._fit_em(rows)
         rows.finish(self, state)
         self.log_likelihood_ = history
-        self.noise_ = state["noise"]
+        self.noise_matrix_: NoiseMatrix = state["noise"]
         self.class_prior_ = state["prior"]
         self.weights_ = state["weights"]
         self.stay_ = state["stay"]
@@ -381,10 +393,32 @@ class BayesianVote:
         # Then EM on every row from there, refining each iteration's weight.
         return self._em_steps(rows, state, steps=self.max_iter, refit=rows.take(sample))
 
+    @property
+    def noise_(self) -> np.ndarray:
+        """The fitted noise matrix, dense (K, K) (computed on access)."""
+        return self.noise_matrix_.toarray()
+
+    def _m_step(
+        self, sums: dict[str, Any], noise: NoiseMatrix, prior: np.ndarray
+    ) -> tuple[NoiseMatrix, np.ndarray]:
+        """The noise matrix and the expected rows per class from :func:`em_pass` sums."""
+        return noise_step(
+            sums["keys"], sums["direct"], sums["taken"], sums["per_label"], noise, prior,
+            diag_strength=self.diag_strength, off_strength=self.off_strength,
+            dense_classes=self.dense_noise_classes,
+        )
+
     def _initial_state(self, cand: CandidateEvidence, labels: np.ndarray) -> dict[str, Any]:
         k = cand.n_classes
-        noise = np.full((k, k), 0.1 / max(k - 1, 1))
-        np.fill_diagonal(noise, 0.9)
+        if k <= self.dense_noise_classes:
+            dense = np.full((k, k), 0.1 / max(k - 1, 1))
+            np.fill_diagonal(dense, 0.9)
+            noise = NoiseMatrix.from_dense(dense)
+        else:
+            noise = NoiseMatrix(
+                np.full(k, 0.9), np.zeros(0, dtype=np.int64), np.zeros(0),
+                np.full(k, 0.1 / max(k - 1, 1)),
+            )
         return {
             "noise": noise,
             "prior": class_frequencies(labels, k),
@@ -398,6 +432,7 @@ class BayesianVote:
         """EM at fixed shared weights, the weight chosen by its converged likelihood."""
         lo, hi = self.beta_bounds
         tried: dict[float, tuple[float, dict[str, Any]]] = {}
+        rows = RowsInMemory(cand, labels, groups)
 
         def neg_ll(weight: float) -> float:
             # Two starts: labels 90% reliable, and the confusion of what the checkers
@@ -410,13 +445,14 @@ class BayesianVote:
                 if start == "checkers":
                     cols = column_prior(cand, state["prior"])
                     q = np.exp(self._log_q(cand.evidence, cols, state["weights"], state["stay"]))
-                    counts = candidate_counts(cand, q, labels, state["noise"], state["prior"])
-                    state["noise"] = noise_from_counts(
-                        counts, diag_strength=self.diag_strength, off_strength=self.off_strength
+                    keys, direct, taken, per_label = count_statistics(
+                        cand, q, labels, state["noise"], state["prior"], pairs=rows.pairs
                     )
-                state, history = self._em_steps(
-                    RowsInMemory(cand, labels, groups), state, steps=self.profile_steps
-                )
+                    state["noise"], _ = self._m_step(
+                        {"keys": keys, "direct": direct, "taken": taken, "per_label": per_label},
+                        state["noise"], state["prior"],
+                    )
+                state, history = self._em_steps(rows, state, steps=self.profile_steps)
                 if best is None or history[-1] > best[0]:
                     best = (history[-1], state)
             assert best is not None
@@ -449,24 +485,21 @@ class BayesianVote:
         k, n = len(prior), rows.n
         sums: dict[str, Any] | None = None
         history: list[float] = []
+        refit_pairs = None if refit is None else candidate_pairs(refit[0], refit[1])
         for step in range(steps):
             if refit is not None and step % 5 == 0:
                 r_cand, r_labels, _ = refit
                 weights = self._fit_weights(
                     r_cand.evidence, column_prior(r_cand, prior),
-                    label_loglik(r_cand, r_labels, noise, prior), weights, stay,
+                    label_loglik(r_cand, r_labels, noise, prior, pairs=refit_pairs),
+                    weights, stay,
                 )
                 sums = None
             theta = {"noise": noise, "prior": prior, "weights": weights, "stay": stay}
             if sums is None:
                 sums = rows.em_pass(self, theta, "counts")
-            counts = counts_from_statistics(
-                sums["direct"], sums["taken"], sums["per_label"], noise, prior
-            )
-            noise = noise_from_counts(
-                counts, diag_strength=self.diag_strength, off_strength=self.off_strength
-            )
-            prior = (counts.sum(axis=1) + 0.5) / (n + 0.5 * k)
+            noise, class_counts = self._m_step(sums, noise, prior)
+            prior = (class_counts + 0.5) / (n + 0.5 * k)
             if len(weights) > 1:  # one iteration: no chain, the stay stays 1
                 stay_sums = rows.em_pass(
                     self, {"noise": noise, "prior": prior, "weights": weights, "stay": stay},
@@ -489,9 +522,11 @@ class BayesianVote:
         labels: np.ndarray,
         groups: np.ndarray | None,
         state: dict[str, Any],
+        *,
+        pairs: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         """Keep every row's candidate posterior (rows held in memory)."""
-        out = row_outcome(self, cand, labels, groups, state, posterior=True)
+        out = row_outcome(self, cand, labels, groups, state, posterior=True, pairs=pairs)
         w = cand.width
         post = out["posterior"]
         self._cand: CandidateEvidence | None = cand
@@ -527,7 +562,7 @@ class BayesianVote:
                 "store keeps it on Spark); use best() and probability(), or the memory store"
             )
         return dense_posterior(
-            self._cand, self._columns(), self._labels, self.noise_, self.class_prior_
+            self._cand, self._columns(), self._labels, self.noise_matrix_, self.class_prior_
         )
 
     def probability(self, codes: np.ndarray) -> np.ndarray:
@@ -549,7 +584,8 @@ class BayesianVote:
                 )
             return np.where(at_given, summary["given_p"], summary["best_p"])
         return probability_of(
-            self._cand, self._columns(), codes, self._labels, self.noise_, self.class_prior_,
+            self._cand, self._columns(), codes, self._labels, self.noise_matrix_,
+            self.class_prior_,
         )
 
     def confidence(self, codes: np.ndarray) -> np.ndarray:
@@ -625,6 +661,7 @@ class BayesianVote:
             "profile_rows": self.profile_rows,
             "profile_steps": self.profile_steps,
             "confidence_scale": self.confidence_scale,
+            "dense_noise_classes": self.dense_noise_classes,
             "random_state": self.random_state,
         }
 
@@ -645,10 +682,19 @@ class RowsInMemory:
         self.groups = groups
         self.n = len(self.labels)
         self.sizes = np.asarray(cand.sizes, dtype=np.float64)
+        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The noise-matrix cells the rows reach (:func:`~pico.vote.candidates.candidate_pairs`),
+        computed once."""
+        if self._pairs is None:
+            self._pairs = candidate_pairs(self.cand, self.labels)
+        return self._pairs
 
     def em_pass(self, model: BayesianVote, state: dict[str, Any], what: str) -> dict[str, Any]:
         """:func:`em_pass` over every row."""
-        return em_pass(model, self.cand, self.labels, self.groups, state, what)
+        return em_pass(model, self.cand, self.labels, self.groups, state, what, pairs=self.pairs)
 
     def take(
         self, rows: np.ndarray
@@ -664,7 +710,7 @@ class RowsInMemory:
 
     def finish(self, model: BayesianVote, state: dict[str, Any]) -> None:
         """Keep every row's posterior on the model."""
-        model._keep_rows(self.cand, self.labels, self.groups, state)
+        model._keep_rows(self.cand, self.labels, self.groups, state, pairs=self.pairs)
 
 
 def em_pass(
@@ -674,6 +720,8 @@ def em_pass(
     groups: np.ndarray | None,
     state: dict[str, Any],
     what: str,
+    *,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """One pass of the EM over a block of rows: sums that add up over blocks.
 
@@ -689,12 +737,17 @@ def em_pass(
         ``noise``, ``prior``, ``weights`` and ``stay``.
     what : {"counts", "stay"}
         "counts": the summed marginal log-likelihood ``ll_sum`` of the given labels and
-        the noise-matrix count statistics (:func:`~pico.vote.candidates.count_statistics`);
-        "stay": the sums of the stay probability's update.
+        the noise-matrix count statistics (:func:`~pico.vote.candidates.count_statistics`:
+        ``keys``, the cells the rows reach, with their ``direct`` and ``taken`` sums, and
+        ``per_label``); "stay": the sums of the stay probability's update.
+    pairs : tuple, optional
+        :func:`~pico.vote.candidates.candidate_pairs` of the block, when already known.
     """
     noise, prior = state["noise"], state["prior"]
+    if pairs is None:
+        pairs = candidate_pairs(cand, labels)
     cols = column_prior(cand, prior)
-    label_ll = label_loglik(cand, labels, noise, prior)
+    label_ll = label_loglik(cand, labels, noise, prior, pairs=pairs)
     if what == "stay":
         chain = model._smooth(
             cand.evidence, label_ll, cols, rest_same_redraw(cand, prior),
@@ -707,9 +760,12 @@ def em_pass(
         raise ValueError(f"what must be 'counts' or 'stay', not {what!r}")
     log_q = model._log_q(cand.evidence, cols, state["weights"], state["stay"])
     post = _softmax(log_q + _group_sum(label_ll, groups))
-    direct, taken, per_label = count_statistics(cand, post, labels, noise, prior)
+    keys, direct, taken, per_label = count_statistics(
+        cand, post, labels, noise, prior, pairs=pairs
+    )
     return {
         "ll_sum": float(_row_logsumexp(log_q + label_ll).sum()),
+        "keys": keys,
         "direct": direct,
         "taken": taken,
         "per_label": per_label,
@@ -717,10 +773,20 @@ def em_pass(
 
 
 def add_passes(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
-    """Sum of two blocks' :func:`em_pass` results."""
+    """Sum of two blocks' :func:`em_pass` results (the cells' sums over the union of
+    their cells)."""
     if a is None:
         return dict(b)
-    return {key: a[key] + b[key] for key in b}
+    out = {key: a[key] + b[key] for key in b if key not in ("keys", "direct", "taken")}
+    if "keys" in b:
+        keys, inverse = np.unique(np.concatenate([a["keys"], b["keys"]]), return_inverse=True)
+        inverse = inverse.ravel()
+        out["keys"] = keys
+        for key in ("direct", "taken"):
+            out[key] = np.bincount(
+                inverse, weights=np.concatenate([a[key], b[key]]), minlength=len(keys)
+            )
+    return out
 
 
 def row_outcome(
@@ -731,17 +797,21 @@ def row_outcome(
     state: dict[str, Any],
     *,
     posterior: bool = False,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Each row's best candidate, its probability, the given label's, expected changes.
 
     ``best_p`` and ``given_p`` come from the fitted posterior (the decisions);
     ``best_c`` and ``given_c`` are the same two classes' reported confidences, from the
     posterior with the weights scaled by the model's ``confidence_scale``. With
-    ``posterior``, also the columns' posterior (N, W + 1).
+    ``posterior``, also the columns' posterior (N, W + 1). ``pairs``:
+    :func:`~pico.vote.candidates.candidate_pairs` of the rows, when known.
     """
     noise, prior, weights, stay = state["noise"], state["prior"], state["weights"], state["stay"]
     cols = column_prior(cand, prior)
-    label_ll = label_loglik(cand, labels, noise, prior)
+    if pairs is None:
+        pairs = candidate_pairs(cand, labels)
+    label_ll = label_loglik(cand, labels, noise, prior, pairs=pairs)
     log_q = model._log_q(cand.evidence, cols, weights, stay)
     post = _softmax(log_q + _group_sum(label_ll, groups))
     best, best_p = best_candidate(cand, post)
@@ -750,7 +820,7 @@ def row_outcome(
         if len(weights) > 1
         else None
     )
-    given_p = probability_of(cand, post, labels, labels, noise, prior)
+    given_p = probability_of(cand, post, labels, labels, noise, prior, pairs=pairs)
     scale = float(model.confidence_scale)
     if scale == 1.0:
         best_c, given_c = best_p, given_p
@@ -759,8 +829,8 @@ def row_outcome(
             model._log_q(cand.evidence, cols, weights * scale, stay)
             + _group_sum(label_ll, groups)
         )
-        best_c = probability_of(cand, shown, best, labels, noise, prior)
-        given_c = probability_of(cand, shown, labels, labels, noise, prior)
+        best_c = probability_of(cand, shown, best, labels, noise, prior, pairs=pairs)
+        given_c = probability_of(cand, shown, labels, labels, noise, prior, pairs=pairs)
     out = {
         "labels": labels,
         "best": best,
@@ -853,21 +923,3 @@ def fit_noise_matrix(
     )
     counts = np.asarray(onehot_t @ post).T  # counts[c, l] = sum_i post_i(c) [y~_i = l]
     return noise_from_counts(counts, diag_strength=diag_strength, off_strength=off_strength)
-
-
-def noise_from_counts(
-    counts: np.ndarray, *, diag_strength: float = 2.0, off_strength: float = 20.0
-) -> np.ndarray:
-    """The M-step of :func:`fit_noise_matrix` from expected (true, given) counts (K, K)."""
-    k = counts.shape[0]
-    diag = np.diag(counts).copy()
-    rows = counts.sum(axis=1)
-    rho = (diag + diag_strength) / (rows + diag_strength + 1.0)
-    off = counts.copy()
-    off[np.diag_indices(k)] = 0.0
-    off += off_strength / max(k - 1, 1)
-    off[np.diag_indices(k)] = 0.0
-    noise = off / off.sum(axis=1, keepdims=True) * (1.0 - rho)[:, None]
-    noise[np.diag_indices(k)] = rho
-    out: np.ndarray = noise
-    return out

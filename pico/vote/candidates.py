@@ -37,11 +37,13 @@ import scipy.sparse as sp
 
 from ..exceptions import InvalidInputError
 from ..store.base import SparsePredictions
+from .noise import NoiseMatrix
 
 __all__ = [
     "CandidateEvidence",
     "candidate_counts",
     "candidate_evidence",
+    "candidate_pairs",
     "column_prior",
     "count_statistics",
     "counts_from_statistics",
@@ -49,6 +51,9 @@ __all__ = [
 ]
 
 _TINY = 1e-300
+# Up to this many noise-matrix cells (K * K), :func:`candidate_pairs` indexes them with a
+# table (4 bytes a cell) instead of sorting the rows' cells.
+_TABLE_CELLS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -270,14 +275,40 @@ def rest_same_redraw(cand: CandidateEvidence, prior: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rest_label_mass(
-    cand: CandidateEvidence, labels: np.ndarray, noise: np.ndarray, prior: np.ndarray
+def as_noise_matrix(noise: NoiseMatrix | np.ndarray) -> NoiseMatrix:
+    """``noise`` as a :class:`~pico.vote.noise.NoiseMatrix` (a dense (K, K) array is
+    taken cell by cell)."""
+    if isinstance(noise, NoiseMatrix):
+        return noise
+    return NoiseMatrix.from_dense(np.asarray(noise, dtype=np.float64))
+
+
+def _noise_at_candidates(
+    cand: CandidateEvidence,
+    labels: np.ndarray,
+    noise: NoiseMatrix,
+    pairs: tuple[np.ndarray, np.ndarray] | None,
 ) -> np.ndarray:
-    """``R_i = sum_{c in rest_i} P(c) T[c, y~_i]``, shape (N,)."""
-    per_label = prior @ noise  # sum_c P(c) T[c, l]
-    at_candidates = np.where(
-        cand.valid, prior[cand.classes] * noise[cand.classes, labels[:, None]], 0.0
-    )
+    """``T[c, y~_i]`` at each row's candidate slots, shape (N, W) (1 at padding)."""
+    if pairs is None:
+        return np.where(cand.valid, noise.at(cand.classes, labels[:, None]), 1.0)
+    keys, inverse = pairs
+    out = np.ones(cand.classes.shape)
+    out[cand.valid] = noise.at_keys(keys)[inverse]  # one look-up per distinct cell
+    return out
+
+
+def _rest_label_mass(
+    cand: CandidateEvidence,
+    labels: np.ndarray,
+    noise: NoiseMatrix,
+    prior: np.ndarray,
+    at_cand: np.ndarray,
+) -> np.ndarray:
+    """``R_i = sum_{c in rest_i} P(c) T[c, y~_i]``, shape (N,); ``at_cand`` holds
+    ``T[c, y~_i]`` at the candidates (:func:`_noise_at_candidates`)."""
+    per_label = noise.column_mass(prior)  # sum_c P(c) T[c, l]
+    at_candidates = np.where(cand.valid, prior[cand.classes] * at_cand, 0.0)
     mass = per_label[labels] - at_candidates.sum(axis=1)
     return np.where(cand.has_rest, np.clip(mass, 0.0, None), 0.0)
 
@@ -285,8 +316,10 @@ def _rest_label_mass(
 def label_loglik(
     cand: CandidateEvidence,
     labels: np.ndarray,
-    noise: np.ndarray,
+    noise: NoiseMatrix | np.ndarray,
     prior: np.ndarray,
+    *,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """``log P(given label | column)`` of each row's columns, shape (N, W + 1).
 
@@ -295,11 +328,12 @@ def label_loglik(
     share their candidate columns, so the vote adds their given labels'
     log-likelihoods column by column; for the rest column that sum is an
     approximation (exact would be a sum over the rest's classes of a product over the
-    group).
+    group). ``pairs``: :func:`candidate_pairs` of ``cand`` and ``labels``, when known.
     """
-    cols = np.where(cand.valid, noise[cand.classes, labels[:, None]], 1.0)
+    noise = as_noise_matrix(noise)
+    cols = _noise_at_candidates(cand, labels, noise, pairs)
     rest_prior = column_prior(cand, prior)[:, -1]
-    rest = _rest_label_mass(cand, labels, noise, prior)
+    rest = _rest_label_mass(cand, labels, noise, prior, cols)
     rest_factor = np.where(rest_prior > 0, rest / np.maximum(rest_prior, _TINY), 1.0)
     out: np.ndarray = np.log(
         np.maximum(np.concatenate([cols, rest_factor[:, None]], axis=1), _TINY)
@@ -311,71 +345,119 @@ def _rest_rate(
     cand: CandidateEvidence,
     post: np.ndarray,
     labels: np.ndarray,
-    noise: np.ndarray,
+    noise: NoiseMatrix,
     prior: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """``post_i(rest) / R_i``: the rest's posterior of class c is this times P(c) T[c, y~_i]."""
-    mass = _rest_label_mass(cand, labels, noise, prior)
+    at_cand = _noise_at_candidates(cand, labels, noise, pairs)
+    mass = _rest_label_mass(cand, labels, noise, prior, at_cand)
     rate: np.ndarray = np.where(mass > 0, post[:, cand.width] / np.maximum(mass, _TINY), 0.0)
     return rate
+
+
+def candidate_pairs(cand: CandidateEvidence, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The noise-matrix cells the rows reach: (candidate class, given label) pairs.
+
+    Returns
+    -------
+    keys : ndarray of shape (P,)
+        The distinct cells ``c * K + l``, ascending.
+    inverse : ndarray
+        For each valid candidate slot (``cand.valid``, row-major), its cell's index in
+        ``keys``.
+    """
+    k = cand.n_classes
+    flat = (cand.classes * np.int64(k) + labels[:, None])[cand.valid]
+    if k * k <= _TABLE_CELLS:  # a table of every cell: no sort
+        seen = np.zeros(k * k, dtype=bool)
+        seen[flat] = True
+        keys = np.flatnonzero(seen)
+        index = np.zeros(k * k, dtype=np.int32)
+        index[keys] = np.arange(len(keys), dtype=np.int32)
+        return keys, index[flat]
+    keys, inverse = np.unique(flat, return_inverse=True)
+    return keys, inverse.ravel().astype(np.int32 if len(keys) < 2**31 else np.int64)
 
 
 def count_statistics(
     cand: CandidateEvidence,
     post: np.ndarray,
     labels: np.ndarray,
-    noise: np.ndarray,
+    noise: NoiseMatrix | np.ndarray,
     prior: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The sums :func:`candidate_counts` is made of, additive over blocks of rows.
+    *,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The sums the noise matrix's M-step needs, additive over blocks of rows.
+
+    Parameters
+    ----------
+    cand, post, labels, noise, prior
+        As in :func:`candidate_counts`.
+    pairs : tuple, optional
+        :func:`candidate_pairs` of ``cand`` and ``labels``, when already computed.
 
     Returns
     -------
-    direct : ndarray of shape (K, K)
+    keys : ndarray of shape (P,)
+        The cells ``c * K + l`` the rows reach (:func:`candidate_pairs`).
+    direct : ndarray of shape (P,)
         ``sum_i post_i(c) [y~_i = l]`` over the rows' candidate columns.
-    taken : ndarray of shape (K, K)
+    taken : ndarray of shape (P,)
         ``sum_i rate_i [y~_i = l]`` over the rows where c is a candidate (the rest's
         share is taken back there).
     per_label : ndarray of shape (K,)
         ``sum_i rate_i [y~_i = l]`` over all rows; ``rate_i = post_i(rest) / R_i``.
     """
+    noise = as_noise_matrix(noise)
     k = cand.n_classes
     w = cand.width
-    flat = (cand.classes * k + labels[:, None])[cand.valid]
-    direct = np.bincount(flat, weights=post[:, :w][cand.valid], minlength=k * k)
-    rate = _rest_rate(cand, post, labels, noise, prior)
+    if pairs is None:
+        pairs = candidate_pairs(cand, labels)
+    keys, inverse = pairs
+    direct = np.bincount(inverse, weights=post[:, :w][cand.valid], minlength=len(keys))
+    rate = _rest_rate(cand, post, labels, noise, prior, pairs)
     taken = np.bincount(
-        flat, weights=np.broadcast_to(rate[:, None], cand.classes.shape)[cand.valid],
-        minlength=k * k,
+        inverse, weights=np.broadcast_to(rate[:, None], cand.classes.shape)[cand.valid],
+        minlength=len(keys),
     )
     per_label = np.bincount(labels, weights=rate, minlength=k)
-    return direct.reshape(k, k), taken.reshape(k, k), per_label
+    return keys, direct, taken, per_label
 
 
 def counts_from_statistics(
+    keys: np.ndarray,
     direct: np.ndarray,
     taken: np.ndarray,
     per_label: np.ndarray,
-    noise: np.ndarray,
+    noise: NoiseMatrix | np.ndarray,
     prior: np.ndarray,
 ) -> np.ndarray:
-    """Expected (true class, given label) counts from :func:`count_statistics` sums.
+    """Expected (true class, given label) counts from :func:`count_statistics` sums, dense.
 
     The rest of row i holds ``post_i(rest) P(c) T[c, y~_i] / R_i`` for each c outside
-    its candidates: it is added for all c, then taken back at the candidates.
+    its candidates: it is added for all c, then taken back at the candidates. (K, K):
+    the M-step itself (:func:`~pico.vote.noise.noise_step`) never forms it.
     """
-    spread = np.clip(per_label[None, :] - taken, 0.0, None)
-    return direct + prior[:, None] * noise * spread  # type: ignore[no-any-return]
+    noise = as_noise_matrix(noise)
+    k = noise.n_classes
+    flat_direct = np.zeros(k * k)
+    flat_direct[keys] = direct
+    flat_taken = np.zeros(k * k)
+    flat_taken[keys] = taken
+    spread = np.clip(per_label[None, :] - flat_taken.reshape(k, k), 0.0, None)
+    return flat_direct.reshape(k, k) + prior[:, None] * noise.toarray() * spread  # type: ignore[no-any-return]
 
 
 def candidate_counts(
     cand: CandidateEvidence,
     post: np.ndarray,
     labels: np.ndarray,
-    noise: np.ndarray,
+    noise: NoiseMatrix | np.ndarray,
     prior: np.ndarray,
 ) -> np.ndarray:
-    """Expected (true class, given label) counts, ``sum_i post_i(c) [y~_i = l]``.
+    """Expected (true class, given label) counts, ``sum_i post_i(c) [y~_i = l]``, dense.
 
     Parameters
     ----------
@@ -383,7 +465,8 @@ def candidate_counts(
     post : ndarray of shape (N, W + 1)
         Posterior of each row's columns.
     labels : ndarray of shape (N,)
-    noise, prior : ndarray
+    noise : NoiseMatrix or ndarray of shape (K, K)
+    prior : ndarray of shape (K,)
         The noise matrix and class prior ``post`` was computed with: the rest's
         posterior is spread over its classes in proportion to ``P(c) T[c, y~_i]``.
 
@@ -392,21 +475,23 @@ def candidate_counts(
     ndarray of shape (K, K)
         counts[c, l]; its row sums are the expected class sizes.
     """
-    return counts_from_statistics(*count_statistics(cand, post, labels, noise, prior),
-                                  noise, prior)
+    return counts_from_statistics(
+        *count_statistics(cand, post, labels, noise, prior), noise, prior
+    )
 
 
 def dense_posterior(
     cand: CandidateEvidence,
     post: np.ndarray,
     labels: np.ndarray,
-    noise: np.ndarray,
+    noise: NoiseMatrix | np.ndarray,
     prior: np.ndarray,
 ) -> np.ndarray:
     """Expand column posteriors to (N, K), the rest spread by ``P(c) T[c, y~_i]``."""
+    noise = as_noise_matrix(noise)
     n, w = post.shape[0], cand.width
     rate = _rest_rate(cand, post, labels, noise, prior)
-    dense = rate[:, None] * prior[None, :] * noise[:, labels].T
+    dense = rate[:, None] * prior[None, :] * noise.toarray()[:, labels].T
     rows = np.broadcast_to(np.arange(n)[:, None], cand.classes.shape)
     dense[rows[cand.valid], cand.classes[cand.valid]] = post[:, :w][cand.valid]
     return dense  # type: ignore[no-any-return]
@@ -417,16 +502,22 @@ def probability_of(
     post: np.ndarray,
     codes: np.ndarray,
     labels: np.ndarray,
-    noise: np.ndarray,
+    noise: NoiseMatrix | np.ndarray,
     prior: np.ndarray,
+    *,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Posterior probability of class ``codes[i]`` for every row i, shape (N,)."""
+    """Posterior probability of class ``codes[i]`` for every row i, shape (N,).
+
+    ``pairs``: :func:`candidate_pairs` of ``cand`` and ``labels``, when known.
+    """
+    noise = as_noise_matrix(noise)
     w = cand.width
     match = cand.valid & (cand.classes == codes[:, None])
     found = match.any(axis=1)
     at_candidate = np.where(found, post[:, :w][np.arange(len(codes)), match.argmax(axis=1)], 0.0)
-    rate = _rest_rate(cand, post, labels, noise, prior)
-    in_rest = rate * prior[codes] * noise[codes, labels]
+    rate = _rest_rate(cand, post, labels, noise, prior, pairs)
+    in_rest = rate * prior[codes] * noise.at(codes, labels)
     return np.where(found, at_candidate, in_rest)
 
 

@@ -1,1 +1,0 @@
-"""Datasets used by pico's tests, examples and benchmarks (not part of the ``pico`` package)."""
